@@ -1,0 +1,85 @@
+"""The networks of a semi-supervised adversarial autoencoder (Makhzani et al. 2015, Fig. 8)."""
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class AAEConfig:
+    """Everything needed to rebuild an :class:`AdversarialAutoencoder` from plain data."""
+
+    n_features: int
+    n_classes: int
+    style_dim: int = 10
+    hidden_layer_sizes: tuple = (1000, 1000)
+    discriminator_layer_sizes: tuple = (1000, 1000)
+    binary_features: bool = True  # decoder emits logits for a BCE loss, else real values
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def mlp(n_in, hidden_sizes, n_out):
+    """ReLU perceptron; the last layer is linear."""
+    sizes = [n_in, *hidden_sizes]
+    layers = []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    layers.append(nn.Linear(sizes[-1], n_out))
+    return nn.Sequential(*layers)
+
+
+class AdversarialAutoencoder(nn.Module):
+    """Encoder with a class head q(y|x) and a style head q(z|x), decoder p(x|y,z), and the two
+    discriminators that match q(y) to a categorical prior and q(z) to N(0, I).
+
+    Examples
+    --------
+    >>> model = AdversarialAutoencoder(AAEConfig(n_features=64, n_classes=10))
+    >>> class_logits, style = model.encode(torch.zeros(5, 64))
+    >>> class_logits.shape, style.shape
+    (torch.Size([5, 10]), torch.Size([5, 10]))
+    """
+
+    def __init__(self, config: AAEConfig):
+        super().__init__()
+        self.config = config
+        hidden = config.hidden_layer_sizes
+        self.encoder = mlp(config.n_features, hidden[:-1], hidden[-1])
+        self.encoder.append(nn.ReLU())
+        self.class_head = nn.Linear(hidden[-1], config.n_classes)
+        self.style_head = nn.Linear(hidden[-1], config.style_dim)
+        self.decoder = mlp(config.n_classes + config.style_dim, hidden[::-1], config.n_features)
+        self.class_discriminator = mlp(config.n_classes, config.discriminator_layer_sizes, 1)
+        self.style_discriminator = mlp(config.style_dim, config.discriminator_layer_sizes, 1)
+
+    def encode(self, x):
+        """Class logits and style code of each row of ``x``."""
+        h = self.encoder(x)
+        return self.class_head(h), self.style_head(h)
+
+    def decode(self, y, z):
+        """Decoder output (logits for binary features) from class probabilities and style."""
+        return self.decoder(torch.cat([y, z], dim=1))
+
+    def encoder_parameters(self):
+        return [*self.encoder.parameters(), *self.class_head.parameters(), *self.style_head.parameters()]
+
+    def classifier_parameters(self):
+        return [*self.encoder.parameters(), *self.class_head.parameters()]
+
+    def discriminator_parameters(self):
+        return [*self.class_discriminator.parameters(), *self.style_discriminator.parameters()]
+
+
+def model_to_data(model):
+    """The networks as plain data: a config dict and CPU tensors, loadable with weights_only."""
+    return {"config": model.config.to_dict(), "state": {k: v.cpu() for k, v in model.state_dict().items()}}
+
+
+def model_from_data(data, device):
+    model = AdversarialAutoencoder(AAEConfig(**data["config"]))
+    model.load_state_dict(data["state"])
+    return model.to(device)
