@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -18,7 +18,7 @@ def unlabeled_mask(y):
     return np.asarray(y == -1, dtype=bool)  # elementwise on object arrays of strings and -1
 
 
-class SemiSupervisedAAEClassifier(ClassifierMixin, BaseEstimator):
+class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Semi-supervised classifier built on an Adversarial Autoencoder (Makhzani et al. 2015).
 
     The encoder has a softmax class head q(y|x) and a linear style head q(z|x); the decoder
@@ -169,7 +169,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseEstimator):
         in_unit_range = X.min() >= 0 and X.max() <= 1
         if self.reconstruction_loss == "bce" and not in_unit_range:
             raise ValueError("reconstruction_loss='bce' needs every feature in [0, 1]")
-        return self.reconstruction_loss == "bce" or (self.reconstruction_loss == "auto" and in_unit_range)
+        return bool(self.reconstruction_loss == "bce" or (self.reconstruction_loss == "auto" and in_unit_range))
 
     def _standardized(self, X):
         return torch.from_numpy((X - self.feature_mean_) / self.feature_scale_)
@@ -185,7 +185,12 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Most probable class of each row."""
-        return self.classes_[self.predict_proba(X).argmax(1)]
+        probabilities = self.predict_proba(X)
+        return self.classes_[probabilities.argmax(1)]
+
+    @property
+    def _n_features_out(self):
+        return self.style_dim
 
     def transform(self, X):
         """Style codes z of each row: the continuous part of the latent code."""
@@ -219,6 +224,11 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseEstimator):
         if self.model_.config.binary_features:
             output = output.sigmoid()
         return output.numpy() * self.feature_scale_ + self.feature_mean_, self.classes_[index]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # the networks compute in float32
+        return tags
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -2,6 +2,7 @@
 
 MNIST and Fashion-MNIST are read from their four IDX files (plain or gzipped), checked against
 known md5 sums and, if missing, downloaded from public mirrors. ``digits`` needs nothing on disk.
+A user's own data comes from a ``.csv`` or ``.npy`` table (:func:`load_table`).
 """
 
 import gzip
@@ -15,6 +16,7 @@ from pathlib import Path
 from urllib.request import urlopen
 
 import numpy as np
+import pandas as pd
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -233,6 +235,154 @@ def make_semisupervised(y, n_labeled, random_state=None):
     semisupervised = np.full(len(y), -1, dtype=y.dtype)
     semisupervised[labeled] = y[labeled]
     return semisupervised
+
+
+def keep_labels(y, n_labeled, random_state=None):
+    """Keep ``n_labeled`` of the labels of a partly labeled ``y``, picked as by
+    :func:`make_semisupervised`; rows already ``-1`` stay unlabeled.
+
+    Examples
+    --------
+    >>> y = keep_labels(np.array([0, 0, 0, 1, 1, 1, -1]), n_labeled=2, random_state=0)
+    >>> int((y == 0).sum()), int((y == 1).sum()), int(y[-1])
+    (1, 1, -1)
+    """
+    y = np.asarray(y)
+    labeled = ~(y == -1)  # elementwise on object arrays of strings and -1
+    kept = np.full(len(y), -1, dtype=object if y.dtype.kind in "OUS" else np.int64)
+    kept[labeled] = make_semisupervised(y[labeled], n_labeled, random_state=random_state)
+    return kept
+
+
+def load_table(path, label_column="label"):
+    """Read features and labels from a ``.csv`` or ``.npy`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file with a header row, numeric feature columns and a label column; or a 2-D
+        NPY array of numbers whose last column holds the labels.
+    label_column : str, default="label"
+        The CSV column holding the labels.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+    y : ndarray of shape (n_samples,)
+        int64 when every label is an integer, else object (strings), with -1 for unlabeled rows:
+        those whose label is -1, an empty CSV cell or NaN in an NPY.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file cannot be read, lacks the label column, or holds non-numeric features.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     np.save(f"{folder}/points.npy", [[0.5, 0.1, 1], [0.2, 0.9, 0], [0.4, 0.4, -1]])
+    ...     X, y = load_table(f"{folder}/points.npy")
+    >>> X.shape, y.tolist()
+    ((3, 2), [1, 0, -1])
+    """
+    path = Path(path)
+    table = _read_table(path, label_column)
+    if isinstance(table, np.ndarray):
+        if table.shape[1] < 2:
+            raise ValueError(f"{path} has {table.shape[1]} column; it needs features and a last label column")
+        return _features(table[:, :-1], path), _npy_labels(table[:, -1], path)
+    if label_column not in table.columns:
+        raise ValueError(f"{path} has no label column {label_column!r}; its columns: "
+                         f"{', '.join(map(str, table.columns))}")
+    return _features(table.drop(columns=label_column), path), _csv_labels(table[label_column])
+
+
+def load_features(path, label_column="label"):
+    """Read the features of a ``.csv`` or ``.npy`` file, to predict from.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file with a header row and numeric columns, or a 2-D NPY array of numbers.
+    label_column : str, default="label"
+        A CSV column dropped if present, so that a table :func:`load_table` reads works too.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     pd.DataFrame({"x0": [0.5, 0.2], "x1": [0.1, 0.9], "label": ["cat", ""]}).to_csv(
+    ...         f"{folder}/points.csv", index=False)
+    ...     X = load_features(f"{folder}/points.csv")
+    >>> X.shape, X.dtype
+    ((2, 2), dtype('float32'))
+    """
+    path = Path(path)
+    table = _read_table(path, label_column)
+    if isinstance(table, pd.DataFrame):
+        table = table.drop(columns=label_column, errors="ignore")
+    return _features(table, path)
+
+
+def _read_table(path, label_column):
+    """A CSV as a DataFrame, its label column as text; an NPY as a 2-D array."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.suffix.lower() == ".csv":
+        try:
+            return pd.read_csv(path, dtype={label_column: str})
+        except ValueError as error:  # pandas' parser and decoding errors
+            raise ValueError(f"{path} is not a readable CSV file: {error}") from None
+    if path.suffix.lower() != ".npy":
+        raise ValueError(f"{path} is neither a .csv nor a .npy file")
+    try:
+        table = np.load(path, allow_pickle=False)  # a pickle could run code
+    except (ValueError, EOFError) as error:
+        raise ValueError(f"{path} is not a readable NPY file: {error}") from None
+    if table.ndim != 2 or table.dtype.kind not in "biuf":
+        raise ValueError(f"{path} holds a {table.ndim}-D array of {table.dtype}; "
+                         "expected a 2-D array of numbers")
+    return table
+
+
+def _features(table, path):
+    if isinstance(table, pd.DataFrame):
+        text = [str(name) for name, dtype in table.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+        if text:
+            raise ValueError(f"{path}: feature columns must be numeric, and these are not: {', '.join(text)}")
+    X = np.asarray(table, dtype=np.float32)
+    incomplete = np.isnan(X).any(axis=1).sum()
+    if incomplete:
+        raise ValueError(f"{path}: {incomplete} rows lack feature values")
+    return X
+
+
+def _csv_labels(column):
+    """Integers as int64 when every label is one, else strings; -1 where a label is -1 or empty."""
+    text = column.str.strip()
+    unlabeled = (text.isna() | (text == "") | (text == "-1")).to_numpy()
+    numbers = pd.to_numeric(text[~unlabeled], errors="coerce")
+    if numbers.notna().all() and (numbers % 1 == 0).all():
+        y, labels = np.full(len(text), -1, dtype=np.int64), numbers.to_numpy(np.int64)
+    else:
+        y, labels = np.full(len(text), -1, dtype=object), text[~unlabeled].to_numpy(object)
+    y[~unlabeled] = labels
+    return y
+
+
+def _npy_labels(column, path):
+    unlabeled = np.isnan(column) | (column == -1)
+    if (column[~unlabeled] % 1 != 0).any():
+        raise ValueError(f"{path}: the last column holds the labels and must hold integers, "
+                         "-1 for unlabeled rows")
+    return np.where(unlabeled, -1, column).astype(np.int64)
 
 
 def _load_digits():

@@ -1,0 +1,168 @@
+"""The ``ssaae`` command: train a semi-supervised AAE, predict with a saved one, list the data sets."""
+
+import ast
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from .baselines import fit_labels_only
+from .classifier import SemiSupervisedAAEClassifier
+from .datasets import (
+    available_datasets,
+    keep_labels,
+    load_dataset,
+    load_features,
+    load_table,
+    make_semisupervised,
+)
+from .persistence import load_model, save_model
+
+
+class Commands(click.Group):
+    """Commands whose expected failures end in a one-line ``Error: ...`` instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (ValueError, OSError, KeyError) as error:
+            raise click.ClickException(_one_line(error)) from error
+
+
+def _one_line(error):
+    message = error.args[0] if isinstance(error, KeyError) and error.args else error  # str() adds quotes
+    return " ".join(str(message).split())
+
+
+def _parse_params(context, option, values):
+    """``NAME=VALUE`` pairs as a dict; a value is a Python literal, else a string."""
+    params = {}
+    for pair in values:
+        name, equals, value = pair.partition("=")
+        if not equals:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE")
+        try:
+            params[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[name] = value
+    return params
+
+
+@click.group(cls=Commands)
+def main():
+    """Semi-supervised classification with Adversarial Autoencoders."""
+
+
+@main.command()
+@click.argument("data")
+@click.option("--labels", type=click.IntRange(min=1), metavar="N",
+              help="Labeled training rows to keep.  [default: 100 for a data set, all for a file]")
+@click.option("--epochs", type=click.IntRange(min=1), metavar="E",
+              help="Training epochs (max_iter).  [default: 100]")
+@click.option("--seed", default=0, show_default=True, metavar="S",
+              help="Seed of the choice of labeled rows and of the training (random_state).")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="MODEL",
+              help="Save the trained model to this file.")
+@click.option("--compare", is_flag=True,
+              help="Also train the same network on the labeled rows alone and print its errors "
+                   "(data sets only).")
+@click.option("--label-column", default="label", show_default=True, metavar="NAME",
+              help="The label column of a CSV file.")
+@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
+@click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
+              help="Any other parameter of SemiSupervisedAAEClassifier, e.g. hidden_layer_sizes=(500,500). "
+                   "Repeatable.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def fit(data, labels, epochs, seed, out, compare, label_column, data_dir, params, quiet):
+    """Train a semi-supervised AAE on a data set or a file.
+
+    DATA is a data set (mnist, fashion-mnist, digits), whose validation and test errors are
+    printed, or a .csv or .npy file. A .csv file holds numeric feature columns and a label column;
+    a .npy file is a 2-D array whose last column holds the labels. A label -1 (or an empty CSV
+    cell) marks an unlabeled row.
+    """
+    if out and not Path(out).parent.is_dir():  # fail now rather than after the training
+        raise click.BadParameter(f"no folder {Path(out).parent} to save the model in", param_hint="--out")
+    settings = {**params, "random_state": seed, "verbose": not quiet}
+    if epochs:
+        settings["max_iter"] = epochs
+    estimator = SemiSupervisedAAEClassifier().set_params(**settings)  # its ValueError lists the valid names
+    if Path(data).suffix:
+        if compare:
+            raise click.UsageError("--compare needs a data set, with validation and test parts to score")
+        _fit_file(estimator, Path(data), labels, seed, label_column)
+    else:
+        _fit_dataset(estimator, data, 100 if labels is None else labels, seed, data_dir, compare)
+    if out:
+        save_model(estimator, out)
+        click.echo(f"saved the model to {out}")
+
+
+def _fit_dataset(estimator, name, labels, seed, data_dir, compare):
+    dataset = load_dataset(name, data_dir)
+    y = make_semisupervised(dataset.y_train, labels, random_state=seed)
+    click.echo(f"{name}: {labels} of {len(y)} training rows labeled")
+    start = time.perf_counter()
+    estimator.fit(dataset.X_train, y)
+    _print_errors("semi-supervised AAE", estimator, dataset, time.perf_counter() - start)
+    if compare:
+        start = time.perf_counter()
+        baseline = fit_labels_only(estimator, dataset.X_train, y)
+        _print_errors("labels only", baseline, dataset, time.perf_counter() - start)
+
+
+def _print_errors(name, estimator, dataset, seconds):
+    validation = 100 * (1 - estimator.score(dataset.X_val, dataset.y_val))
+    test = 100 * (1 - estimator.score(dataset.X_test, dataset.y_test))
+    click.echo(f"{name}: validation error {validation:.2f}%, test error {test:.2f}% "
+               f"(trained in {seconds:.1f} s)")
+
+
+def _fit_file(estimator, path, labels, seed, label_column):
+    X, y = load_table(path, label_column)
+    if labels is not None:
+        y = keep_labels(y, labels, random_state=seed)
+    start = time.perf_counter()
+    estimator.fit(X, y)
+    click.echo(f"{path}: {len(y)} rows, {(y != -1).sum()} labeled, {len(estimator.classes_)} classes "
+               f"(trained in {time.perf_counter() - start:.1f} s)")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), metavar="CSV",
+              help="CSV file to write.  [default: standard output]")
+def predict(model, input_path, out):
+    """Predict the class of each row of a file with a saved model.
+
+    MODEL is a file saved by `ssaae fit --out`; INPUT a .csv or .npy file of features (a CSV's
+    `label` column, if any, is left out). The output is a CSV with a `prediction` column and a
+    `proba_<class>` column per class.
+    """
+    estimator = load_model(model)
+    X = load_features(input_path)
+    table = pd.DataFrame(estimator.predict_proba(X), columns=[f"proba_{name}" for name in estimator.classes_])
+    table.insert(0, "prediction", estimator.predict(X))
+    if out:
+        table.to_csv(out, index=False)
+        click.echo(f"wrote {len(table)} predictions to {out}")
+    else:
+        click.echo(table.to_csv(index=False), nl=False)
+
+
+@main.command("datasets")
+@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
+def list_datasets(data_dir):
+    """List the data sets and whether their files verify.
+
+    One line per data set: its name, available or missing, the folder of its files, and
+    "verified" or what is wrong with them.
+    """
+    for status in available_datasets(data_dir):
+        availability = "available" if status.available else "missing"
+        check = "verified" if status.verified else status.problem or f"lacks {', '.join(status.missing)}"
+        click.echo(f"{status.name:<14} {availability:<10} {status.directory or '-'}  {check}")

@@ -1,0 +1,174 @@
+"""SemiSupervisedAAEClassifier: scikit-learn conventions, errors, persistence and learning."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ssaae import SemiSupervisedAAEClassifier
+from ssaae.baselines import fit_labels_only
+from ssaae.datasets import load_dataset, make_semisupervised
+
+TINY = dict(hidden_layer_sizes=(32,), discriminator_layer_sizes=(32,), style_dim=3, batch_size=32, max_iter=3)
+
+
+def tiny(**params):
+    return SemiSupervisedAAEClassifier(**{**TINY, "random_state": 0, **params})
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    return tiny().fit(digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
+
+
+@parametrize_with_checks(
+    [tiny(max_iter=20)],
+    expected_failed_checks=lambda estimator: {
+        "check_classifiers_classes": "its binary case labels rows -1, which means unlabeled here, "
+        "as in sklearn.semi_supervised",
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_fit_uses_string_labels_and_minus_one_for_unlabeled(digits):
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"], dtype=object)
+    y = names[digits.y_train]
+    y[100:] = -1
+    model = tiny().fit(digits.X_train, y)
+    assert sorted(model.classes_) == sorted(names)
+    assert set(model.predict(digits.X_test)) <= set(names)
+    assert model.transduction_.shape == (len(y),)
+    assert set(model.transduction_) <= set(names)
+
+
+def test_fitted_attributes_describe_the_training(fitted, digits):
+    n = len(digits.X_train)
+    assert fitted.n_features_in_ == 64
+    assert fitted.label_distributions_.shape == (n, 10)
+    np.testing.assert_allclose(fitted.label_distributions_.sum(1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(fitted.transduction_, fitted.predict(digits.X_train))
+    assert len(fitted.history_) == fitted.n_iter_ == 3
+    assert set(fitted.history_[0]) == {"reconstruction", "discriminator", "generator", "semi_supervised"}
+
+
+def test_transform_gives_style_codes(fitted, digits):
+    assert fitted.transform(digits.X_test).shape == (len(digits.X_test), 3)
+    assert fitted.get_feature_names_out().tolist() == [f"semisupervisedaaeclassifier{i}" for i in range(3)]
+
+
+def test_sample_decodes_images_of_the_requested_classes(fitted):
+    X, y = fitted.sample(12, y=7)
+    assert X.shape == (12, 64)
+    assert (X >= 0).all() and (X <= 1).all()
+    assert (y == 7).all()
+    X, y = fitted.sample(500)
+    assert set(y) == set(range(10))
+    with pytest.raises(ValueError, match="not in classes_"):
+        fitted.sample(2, y=[3, 11])
+
+
+def test_sample_depends_on_the_class(fitted):
+    a, _ = fitted.sample(50, y=0)
+    b, _ = fitted.sample(50, y=1)
+    assert np.abs(a.mean(0) - b.mean(0)).max() > 0.01
+
+
+def test_real_valued_features_get_squared_error_on_standardized_features(digits):
+    X = digits.X_train * 16 - 3
+    model = tiny().fit(X, make_semisupervised(digits.y_train, 50, random_state=0))
+    assert not model.model_.config.binary_features
+    np.testing.assert_allclose(model.feature_mean_, X.mean(0), atol=1e-4)
+    X_new, _ = model.sample(5)
+    assert X_new.min() < 0 or X_new.max() > 1  # decoded back to the original scale
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        tiny(reconstruction_loss="bce").fit(X, digits.y_train)
+
+
+def test_same_seed_same_model_other_seed_other_model(digits):
+    y = make_semisupervised(digits.y_train, 50, random_state=0)
+    a = tiny(max_iter=1).fit(digits.X_train, y).predict_proba(digits.X_test)
+    b = tiny(max_iter=1).fit(digits.X_train, y).predict_proba(digits.X_test)
+    c = tiny(max_iter=1, random_state=1).fit(digits.X_train, y).predict_proba(digits.X_test)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("dump, load", [(pickle.dumps, pickle.loads),
+                                         (lambda m: _joblib_dumps(m), lambda b: joblib.load(io.BytesIO(b)))])
+def test_pickle_round_trip_predicts_the_same(fitted, digits, dump, load):
+    restored = load(dump(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(digits.X_test), fitted.predict_proba(digits.X_test))
+    np.testing.assert_array_equal(restored.transform(digits.X_test), fitted.transform(digits.X_test))
+
+
+def _joblib_dumps(model):
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    return buffer.getvalue()
+
+
+def test_pickled_model_holds_plain_data_not_modules(fitted):
+    state = fitted.__getstate__()
+    assert set(state["model_"]) == {"config", "state"}
+    assert all(t.device.type == "cpu" for t in state["model_"]["state"].values())
+
+
+def test_works_in_pipeline_and_grid_search():
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, (60, 5)), rng.normal(4, 1, (60, 5))]
+    y = np.r_[[0] * 60, [1] * 60]
+    search = GridSearchCV(make_pipeline(MinMaxScaler(), tiny(max_iter=40)),
+                          {"semisupervisedaaeclassifier__style_dim": [2, 4]}, cv=2).fit(X, y)
+    assert search.best_params_["semisupervisedaaeclassifier__style_dim"] in (2, 4)
+    assert search.score(X, y) > 0.9
+    assert clone(search.best_estimator_).get_params()["semisupervisedaaeclassifier__max_iter"] == 40
+
+
+@pytest.mark.parametrize("X_change, y, message", [
+    (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), None, "NaN"),
+    (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), None, "infinity"),
+    (None, lambda y: np.full_like(y, -1), "no labeled rows"),
+    (None, lambda y: np.where(y == 3, 3, -1), "1 class"),
+    (None, lambda y: y[:-1], "inconsistent numbers of samples"),
+])
+def test_bad_training_input_raises_value_error(digits, X_change, y, message):
+    X = X_change(digits.X_train) if X_change else digits.X_train
+    labels = y(digits.y_train) if y else digits.y_train
+    with pytest.raises(ValueError, match=message):
+        tiny().fit(X, labels)
+
+
+def test_predict_with_wrong_number_of_features_raises(fitted, digits):
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(digits.X_test[:, :10])
+
+
+def test_predict_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        SemiSupervisedAAEClassifier().predict(np.zeros((2, 3)))
+
+
+def test_unlabeled_data_lowers_test_error_on_digits(digits):
+    """The claim of the method: with 50 labels, the unlabeled rows make the classifier better
+    than the same network trained, for as many steps, on the 50 labels alone."""
+    y = make_semisupervised(digits.y_train, 50, random_state=0)
+    model = SemiSupervisedAAEClassifier(max_iter=20, random_state=0).fit(digits.X_train, y)
+    labels_only = fit_labels_only(model, digits.X_train, y)
+    aae_error = 1 - model.score(digits.X_test, digits.y_test)
+    labels_only_error = 1 - labels_only.score(digits.X_test, digits.y_test)
+    assert aae_error < labels_only_error - 0.03, (aae_error, labels_only_error)

@@ -1,0 +1,128 @@
+"""The networks, the priors and the three training phases."""
+
+import pytest
+import torch
+
+from ssaae.networks import AAEConfig, AdversarialAutoencoder
+from ssaae.priors import sample_categorical, sample_gaussian
+from ssaae.training import (
+    TrainingConfig,
+    autocast,
+    make_optimizers,
+    reconstruction_phase,
+    regularization_phase,
+    resolve_precision,
+    semi_supervised_phase,
+    train_epoch,
+)
+
+N_FEATURES, N_CLASSES, STYLE_DIM = 12, 3, 4
+AMP = autocast(torch.device("cpu"), "fp32")
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return AdversarialAutoencoder(AAEConfig(N_FEATURES, N_CLASSES, STYLE_DIM, (16, 8), (8,)))
+
+
+@pytest.fixture
+def optimizers(model):
+    return make_optimizers(model, TrainingConfig())
+
+
+def snapshot(module):
+    return {name: p.detach().clone() for name, p in module.named_parameters()}
+
+
+def changed_parts(model, before):
+    """Top-level submodules (encoder, class_head, ...) whose parameters moved."""
+    return {name.split(".")[0] for name, p in model.named_parameters() if not torch.equal(p, before[name])}
+
+
+def test_networks_have_the_configured_shapes(model):
+    class_logits, style = model.encode(torch.rand(5, N_FEATURES))
+    assert class_logits.shape == (5, N_CLASSES)
+    assert style.shape == (5, STYLE_DIM)
+    assert model.decode(class_logits.softmax(1), style).shape == (5, N_FEATURES)
+    assert model.class_discriminator(torch.rand(5, N_CLASSES)).shape == (5, 1)
+    assert model.style_discriminator(torch.rand(5, STYLE_DIM)).shape == (5, 1)
+
+
+def test_categorical_prior_draws_one_hot_rows_of_every_class():
+    draws = sample_categorical(3000, 3, torch.Generator().manual_seed(0), "cpu")
+    assert set(draws.sum(1).tolist()) == {1.0}
+    assert set(draws.unique().tolist()) == {0.0, 1.0}
+    counts = draws.sum(0)
+    assert torch.all((counts > 900) & (counts < 1100))
+
+
+def test_gaussian_prior_draws_standard_normal_rows():
+    draws = sample_gaussian(20000, 4, torch.Generator().manual_seed(0), "cpu")
+    assert draws.shape == (20000, 4)
+    assert draws.mean(0).abs().max() < 0.03
+    assert (draws.std(0) - 1).abs().max() < 0.03
+
+
+def test_reconstruction_phase_moves_only_encoder_and_decoder(model, optimizers):
+    before = snapshot(model)
+    x = torch.rand(8, N_FEATURES)
+    reconstruction_phase(model, optimizers["reconstruction"], x, x, AMP)
+    assert changed_parts(model, before) == {"encoder", "class_head", "style_head", "decoder"}
+
+
+def test_regularization_phase_moves_discriminators_and_encoder_not_decoder(model, optimizers):
+    x = torch.rand(8, N_FEATURES)
+    _, class_probs, style = reconstruction_phase(model, optimizers["reconstruction"], x, x, AMP)
+    before = snapshot(model)
+    regularization_phase(model, optimizers["discriminator"], optimizers["generator"], x, class_probs, style,
+                         torch.Generator().manual_seed(0), AMP)
+    assert changed_parts(model, before) == {
+        "encoder", "class_head", "style_head", "class_discriminator", "style_discriminator"
+    }
+
+
+def test_discriminator_step_alone_moves_only_discriminators(model, optimizers):
+    """The encoder's adversarial step must not update the discriminators, and vice versa."""
+    x = torch.rand(8, N_FEATURES)
+    _, class_probs, style = reconstruction_phase(model, optimizers["reconstruction"], x, x, AMP)
+    before = snapshot(model)
+    optimizers["generator"].step = lambda: None  # keep the encoder's step out to see the rest
+    regularization_phase(model, optimizers["discriminator"], optimizers["generator"], x, class_probs, style,
+                         torch.Generator().manual_seed(0), AMP)
+    assert changed_parts(model, before) == {"class_discriminator", "style_discriminator"}
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_semi_supervised_phase_moves_only_encoder_trunk_and_class_head(model, optimizers):
+    before = snapshot(model)
+    semi_supervised_phase(model, optimizers["semi_supervised"], torch.rand(8, N_FEATURES),
+                          torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), AMP)
+    assert changed_parts(model, before) == {"encoder", "class_head"}
+
+
+def test_semi_supervised_phase_learns_the_labels(model, optimizers):
+    x, labels = torch.rand(6, N_FEATURES), torch.tensor([0, 1, 2, 0, 1, 2])
+    first = semi_supervised_phase(model, optimizers["semi_supervised"], x, labels, AMP)
+    for _ in range(400):
+        last = semi_supervised_phase(model, optimizers["semi_supervised"], x, labels, AMP)
+    assert last < first / 10
+
+
+def test_train_epoch_reports_each_phase_and_lowers_reconstruction_loss(model, optimizers):
+    X = torch.rand(400, N_FEATURES).round()
+    config = TrainingConfig(batch_size=50, labeled_batch_size=10)
+    generator = torch.Generator().manual_seed(0)
+    history = [train_epoch(model, optimizers, X, X[:9], torch.arange(9) % 3, config, generator) for _ in range(5)]
+    assert set(history[0]) == {"reconstruction", "discriminator", "generator", "semi_supervised"}
+    assert history[-1]["reconstruction"] < history[0]["reconstruction"]
+
+
+def test_precision_auto_picks_fp32_without_native_bf16(monkeypatch):
+    monkeypatch.setattr("ssaae.training.native_bf16", lambda device: False)
+    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
+    monkeypatch.setattr("ssaae.training.native_bf16", lambda device: True)
+    assert resolve_precision("auto", torch.device("cpu")) == "bf16"
+    assert resolve_precision("fp32", torch.device("cpu")) == "fp32"
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("fp16", torch.device("cpu"))
