@@ -9,8 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from .networks import AAEConfig, AdversarialAutoencoder, model_from_data, model_to_data
-from .training import (TrainingConfig, encode_dataset, make_optimizers, resolve_device, resolve_precision,
-                       train_epoch)
+from .training import TrainingConfig, encode_dataset, make_optimizers, resolve_device, resolve_precision, train_epoch
 
 
 def unlabeled_mask(y):

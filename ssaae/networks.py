@@ -1,6 +1,7 @@
 """The networks of a semi-supervised adversarial autoencoder (Makhzani et al. 2015, Fig. 8)."""
 
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ def mlp(n_in, hidden_sizes, n_out):
     """ReLU perceptron; the last layer is linear."""
     sizes = [n_in, *hidden_sizes]
     layers = []
-    for a, b in zip(sizes, sizes[1:]):
+    for a, b in pairwise(sizes):
         layers += [nn.Linear(a, b), nn.ReLU()]
     layers.append(nn.Linear(sizes[-1], n_out))
     return nn.Sequential(*layers)

@@ -61,7 +61,7 @@ def autocast(device, precision):
 
 def make_optimizers(model, config):
     """One optimizer per phase, each over the parameters that phase owns."""
-    adversarial = dict(lr=config.regularization_lr, betas=(0.5, 0.999))
+    adversarial = {"lr": config.regularization_lr, "betas": (0.5, 0.999)}
     return {
         "reconstruction": torch.optim.Adam(
             [*model.encoder_parameters(), *model.decoder.parameters()], lr=config.reconstruction_lr

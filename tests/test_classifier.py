@@ -17,7 +17,7 @@ from ssaae import SemiSupervisedAAEClassifier
 from ssaae.baselines import fit_labels_only
 from ssaae.datasets import load_dataset, make_semisupervised
 
-TINY = dict(hidden_layer_sizes=(32,), discriminator_layer_sizes=(32,), style_dim=3, batch_size=32, max_iter=3)
+TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "style_dim": 3, "batch_size": 32, "max_iter": 3}
 
 
 def tiny(**params):

@@ -1,6 +1,5 @@
 """Specification of ssaae.datasets: loading and verifying data sets, and hiding labels."""
 
-import doctest
 import gzip
 import io
 import re
@@ -381,8 +380,3 @@ def test_make_semisupervised_handles_string_labels():
 def test_make_semisupervised_rejects_impossible_requests(y, n_labeled, message):
     with pytest.raises(ValueError, match=message):
         make_semisupervised(y, n_labeled, random_state=0)
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(datasets)
-    assert result.attempted > 0 and result.failed == 0

@@ -1,13 +1,12 @@
 """Specification of ssaae.persistence: model files are plain data that load back exactly."""
 
-import doctest
 
 import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from ssaae import SemiSupervisedAAEClassifier, persistence
+from ssaae import SemiSupervisedAAEClassifier
 from ssaae.datasets import load_dataset
 from ssaae.persistence import load_model, save_model
 
@@ -157,8 +156,3 @@ def test_save_refuses_a_random_state_instance_that_is_not_plain_data(tmp_path):
     model = tiny_model().set_params(random_state=np.random.RandomState(0))
     with pytest.raises(ValueError, match="cannot save random_state: a RandomState is not plain data"):
         save_model(model, tmp_path / "model.pt")
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(persistence)
-    assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,25 @@
+"""The README's examples run as written, so the docs cannot rot."""
+
+import re
+import subprocess
+from pathlib import Path
+
+README = (Path(__file__).parents[1] / "README.md").read_text()
+
+
+def test_python_example_runs_and_prints_a_test_error(capsys):
+    code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    exec(code, {})
+    error = float(re.search(r"test error ([0-9.]+)", capsys.readouterr().out).group(1))
+    assert 0 <= error < 0.5
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = re.search(r"```bash\n(pip install .*pytest.*)\n```", README).group(1)
+    assert test_command in (Path(__file__).parents[1] / ".ci/run").read_text()
+
+
+def test_cli_help_lists_the_commands_the_readme_uses():
+    commands = set(re.findall(r"^ssaae (\w+)", README, re.M))
+    help_text = subprocess.run(["ssaae", "--help"], capture_output=True, text=True, check=True).stdout
+    assert commands and all(f"  {command} " in help_text for command in commands)
