@@ -1,11 +1,14 @@
 """The ``ssaae`` command: train a semi-supervised AAE, predict with a saved one, list the data sets."""
 
 import ast
+import platform
 import time
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
+import torch
 
 from .baselines import fit_labels_only
 from .classifier import SemiSupervisedAAEClassifier
@@ -18,6 +21,8 @@ from .datasets import (
     make_semisupervised,
 )
 from .persistence import load_model, save_model
+from .throughput import measure_throughput
+from .training import resolve_device, resolve_precision
 
 
 class Commands(click.Group):
@@ -166,3 +171,28 @@ def list_datasets(data_dir):
         availability = "available" if status.available else "missing"
         check = "verified" if status.verified else status.problem or f"lacks {', '.join(status.missing)}"
         click.echo(f"{status.name:<14} {availability:<10} {status.directory or '-'}  {check}")
+
+
+@main.group()
+def bench():
+    """Benchmarks of training speed."""
+
+
+@bench.command()
+@click.option("--dataset", default="mnist", show_default=True, help="Data set whose training rows to train on.")
+@click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1), help="Epochs to time.")
+@click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp32"]))
+@click.option("--device", default="auto", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
+def throughput(dataset, epochs, precision, device, data_dir):
+    """Time epochs of default training; print FLOP/s against the matmul peak and the phases' split."""
+    data = load_dataset(dataset, data_dir)
+    device = resolve_device(device)
+    precision = resolve_precision(precision, device)
+    click.echo(f"{dataset}: {len(data.X_train)} rows, {epochs} epochs, {precision} on {device}, "
+               f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+    report = measure_throughput(torch.from_numpy(data.X_train), len(np.unique(data.y_train)), epochs, precision,
+                                device)
+    for line in report.lines():
+        click.echo(line)

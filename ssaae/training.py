@@ -95,9 +95,18 @@ def reconstruction_phase(model, optimizer, x_noisy, x, amp):
     return loss.detach(), class_probs.detach(), style.detach()
 
 
-def _adversarial_loss(discriminator, samples, is_prior):
-    logits = discriminator(samples).float()
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(is_prior)))
+def _discriminator_loss(discriminator, prior_samples, encoder_samples):
+    """Prior samples are told apart as 1, encoder outputs as 0, in one forward pass over both."""
+    logits = discriminator(torch.cat([prior_samples, encoder_samples])).float()
+    is_prior = torch.zeros_like(logits)
+    is_prior[: len(prior_samples)] = 1
+    return 2 * F.binary_cross_entropy_with_logits(logits, is_prior)  # the sum of the two halves' means
+
+
+def _fooling_loss(discriminator, encoder_samples):
+    """Low when the discriminator takes encoder outputs for prior samples."""
+    logits = discriminator(encoder_samples).float()
+    return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
 
 
 def regularization_phase(model, discriminator_optimizer, generator_optimizer, x_noisy, class_probs, style,
@@ -108,11 +117,8 @@ def regularization_phase(model, discriminator_optimizer, generator_optimizer, x_
     prior_class = sample_categorical(n, model.config.n_classes, generator, device)
     prior_style = sample_gaussian(n, model.config.style_dim, generator, device)
     with amp:
-        discriminator_loss = (
-            _adversarial_loss(model.class_discriminator, prior_class, True)
-            + _adversarial_loss(model.class_discriminator, class_probs, False)
-            + _adversarial_loss(model.style_discriminator, prior_style, True)
-            + _adversarial_loss(model.style_discriminator, style, False)
+        discriminator_loss = _discriminator_loss(model.class_discriminator, prior_class, class_probs) + (
+            _discriminator_loss(model.style_discriminator, prior_style, style)
         )
     _step(discriminator_optimizer, discriminator_loss)
 
@@ -120,9 +126,9 @@ def regularization_phase(model, discriminator_optimizer, generator_optimizer, x_
     model.style_discriminator.requires_grad_(False)
     with amp:
         class_logits, style = model.encode(x_noisy)
-        generator_loss = _adversarial_loss(
-            model.class_discriminator, class_logits.float().softmax(dim=1), True
-        ) + _adversarial_loss(model.style_discriminator, style, True)
+        generator_loss = _fooling_loss(model.class_discriminator, class_logits.float().softmax(dim=1)) + (
+            _fooling_loss(model.style_discriminator, style)
+        )
     _step(generator_optimizer, generator_loss)
     model.class_discriminator.requires_grad_(True)
     model.style_discriminator.requires_grad_(True)

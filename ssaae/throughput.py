@@ -1,0 +1,121 @@
+"""How fast training runs: epoch time, achieved FLOP/s against the machine's matmul peak, and
+the time of each phase."""
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import torch
+
+from .networks import AAEConfig, AdversarialAutoencoder
+from .training import (
+    TrainingConfig,
+    autocast,
+    make_optimizers,
+    reconstruction_phase,
+    regularization_phase,
+    semi_supervised_phase,
+    train_epoch,
+)
+
+
+def _synced_clock(device):
+    if device.type == "cuda":  # kernels run asynchronously there
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+def matmul_peak(dtype, device, size=2048, repeats=5):
+    """Best FLOP/s of a square matrix product of ``size``, the ceiling training can approach."""
+    a = torch.randn(size, size, device=device).to(dtype)
+    best = float("inf")
+    for _ in range(repeats + 1):  # the first call warms up
+        start = time.perf_counter()
+        (a @ a).sum().item()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def _mlp_macs(sizes):
+    return sum(a * b for a, b in itertools.pairwise(sizes))
+
+
+def training_flops_per_batch(config: AAEConfig, training: TrainingConfig):
+    """Matrix-product FLOPs of one minibatch in each phase, counted from the layer sizes:
+    a forward pass is 2 FLOPs per multiply-add, a backward pass 4 (input and weight gradients)."""
+    hidden = list(config.hidden_layer_sizes)
+    encoder = _mlp_macs([config.n_features, *hidden]) + hidden[-1] * (config.n_classes + config.style_dim)
+    decoder = _mlp_macs([config.n_classes + config.style_dim, *hidden[::-1], config.n_features])
+    class_discriminator = _mlp_macs([config.n_classes, *config.discriminator_layer_sizes, 1])
+    style_discriminator = _mlp_macs([config.style_dim, *config.discriminator_layer_sizes, 1])
+    discriminators = class_discriminator + style_discriminator
+    n, n_labeled = training.batch_size, training.labeled_batch_size
+    return {
+        "reconstruction": 6 * n * (encoder + decoder),
+        "discriminator": 6 * 2 * n * discriminators,  # prior samples and encoder outputs
+        "generator": 6 * n * encoder + 2 * 2 * n * discriminators,  # weights of D frozen: no weight gradient
+        "semi_supervised": 6 * n_labeled * (encoder - hidden[-1] * config.style_dim),
+    }
+
+
+@dataclass
+class ThroughputReport:
+    dtype: str
+    peak_flops: float
+    epoch_seconds: list
+    rows: int
+    flops_per_epoch: float
+    phase_seconds: dict  # per epoch, timed phase by phase
+
+    def lines(self):
+        median = sorted(self.epoch_seconds)[len(self.epoch_seconds) // 2]
+        achieved = self.flops_per_epoch / median
+        yield f"matmul peak ({self.dtype}): {self.peak_flops / 1e9:.0f} GFLOP/s"
+        yield f"epoch: {median:.2f} s median of {len(self.epoch_seconds)} ({self.rows / median:,.0f} rows/s)"
+        yield (f"training: {self.flops_per_epoch / 1e12:.2f} TFLOP per epoch, {achieved / 1e9:.0f} GFLOP/s, "
+               f"{achieved / self.peak_flops:.0%} of peak")
+        total = sum(self.phase_seconds.values())
+        yield "phases: " + ", ".join(f"{name} {seconds:.2f} s ({seconds / total:.0%})"
+                                     for name, seconds in self.phase_seconds.items())
+
+
+def measure_throughput(X, n_classes, epochs=3, precision="fp32", device="cpu", model_config=None, training=None,
+                       seed=0):
+    """Train on ``X`` (a float tensor) for ``epochs`` epochs, then time each phase alone over
+    one epoch's minibatches. 100 rows are taken as labeled."""
+    device = torch.device(device)
+    torch.manual_seed(seed)
+    config = model_config or AAEConfig(X.shape[1], n_classes)
+    training = training or TrainingConfig(precision=precision)
+    model = AdversarialAutoencoder(config).to(device)
+    optimizers = make_optimizers(model, training)
+    generator = torch.Generator(device).manual_seed(seed)
+    X = X.to(device)
+    labels = torch.arange(100, device=device) % n_classes
+
+    epoch_seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        train_epoch(model, optimizers, X, X[:100], labels, training, generator)  # ends on a host sync
+        epoch_seconds.append(time.perf_counter() - start)
+
+    amp = autocast(device, training.precision)
+    batches = X.split(training.batch_size)
+    phase_seconds = dict.fromkeys(("reconstruction", "regularization", "semi_supervised"), 0.0)
+    for x in batches:
+        start = _synced_clock(device)
+        _, class_probs, style = reconstruction_phase(model, optimizers["reconstruction"], x, x, amp)
+        middle = _synced_clock(device)
+        regularization_phase(model, optimizers["discriminator"], optimizers["generator"], x, class_probs, style,
+                             generator, amp)
+        end = _synced_clock(device)
+        semi_supervised_phase(model, optimizers["semi_supervised"], X[:training.labeled_batch_size],
+                              labels[:training.labeled_batch_size], amp)
+        phase_seconds["reconstruction"] += middle - start
+        phase_seconds["regularization"] += end - middle
+        phase_seconds["semi_supervised"] += _synced_clock(device) - end
+
+    flops = training_flops_per_batch(config, training)
+    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[training.precision]
+    return ThroughputReport(training.precision, matmul_peak(dtype, device), epoch_seconds, len(X),
+                            sum(flops.values()) * len(batches), phase_seconds)
