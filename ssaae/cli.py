@@ -2,6 +2,7 @@
 
 import ast
 import platform
+import shlex
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .datasets import (
     load_table,
     make_semisupervised,
 )
+from .label_efficiency import METHODS, run_benchmark, summarize, summary_tables
 from .persistence import load_model, save_model
 from .throughput import measure_throughput
 from .training import resolve_device, resolve_precision
@@ -175,7 +177,7 @@ def list_datasets(data_dir):
 
 @main.group()
 def bench():
-    """Benchmarks of training speed."""
+    """Benchmarks: training speed, and test error against the number of labels."""
 
 
 @bench.command()
@@ -196,3 +198,41 @@ def throughput(dataset, epochs, precision, device, data_dir):
                                 device)
     for line in report.lines():
         click.echo(line)
+
+
+@bench.command("label-efficiency")
+@click.option("--dataset", default="mnist", show_default=True, help="Data set to train and score on.")
+@click.option("--labels", multiple=True, default=(100, 1000), show_default=True, type=click.IntRange(min=1),
+              metavar="N", help="Labeled training rows of a run. Repeatable.")
+@click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1), metavar="S",
+              help="Runs per method and label count, with seeds 0 to S-1.")
+@click.option("--methods", multiple=True, metavar="NAMES",
+              help=f"Comma-separated or repeatable.  [default: all: {','.join(METHODS)}]")
+@click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder of runs.csv and results.md.  [default: benchmarks/results/<dataset>]")
+@click.option("--epochs", type=click.IntRange(min=1), metavar="E",
+              help=f"Epochs of the AAE methods (max_iter).  [default: {SemiSupervisedAAEClassifier().max_iter}]")
+@click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
+              help="Any other parameter of SemiSupervisedAAEClassifier for the AAE methods. Repeatable.")
+@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def label_efficiency(dataset, labels, seeds, methods, out, epochs, params, data_dir, quiet):
+    """Test error against the number of labels: the AAE and baselines, over several seeds.
+
+    Each finished run is appended to DIR/runs.csv at once and DIR/results.md (tables of
+    mean ± std, the command, versions and machine) is rewritten from it. Run the same command
+    again to resume: runs already in runs.csv are skipped.
+    """
+    methods = [name for value in methods for name in value.split(",") if name] or list(METHODS)
+    out = out or str(Path("benchmarks/results") / dataset)
+    aae_params = {**params, **({"max_iter": epochs} if epochs else {})}
+    command = shlex.join([
+        "ssaae", "bench", "label-efficiency", f"--dataset={dataset}", *[f"--labels={n}" for n in labels],
+        f"--seeds={seeds}", f"--methods={','.join(methods)}", f"--out={out}",
+        *([f"--epochs={epochs}"] if epochs else []), *[f"--param={name}={value!r}" for name, value in params.items()],
+        *([f"--data-dir={data_dir}"] if data_dir else []),
+    ])  # every option spelled out, so that it reruns the same benchmark whatever the defaults become
+    run_benchmark(dataset, labels, seeds, methods, out, aae_params, data_dir, progress=not quiet, command=command)
+    click.echo(summary_tables(summarize(Path(out) / "runs.csv")), nl=False)
+    click.echo(f"runs in {Path(out) / 'runs.csv'}, summary in {Path(out) / 'results.md'}")
