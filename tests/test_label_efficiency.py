@@ -1,0 +1,253 @@
+"""Specification of the label-efficiency benchmark: a row of runs.csv per finished run, resuming,
+one labeled subset per label count and seed, results.md, and `ssaae bench label-efficiency`."""
+
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+import torch
+from click.testing import CliRunner
+from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
+
+from ssaae import SemiSupervisedAAEClassifier, datasets
+from ssaae.cli import main
+from ssaae.datasets import load_dataset, make_semisupervised
+from ssaae.label_efficiency import (
+    COLUMNS,
+    METHODS,
+    PAPER_SETTINGS,
+    read_runs,
+    run_benchmark,
+    summarize,
+)
+
+TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "max_iter": 2}
+TINY_OPTIONS = ["--param", "hidden_layer_sizes=(32,)", "--param", "discriminator_layer_sizes=(32,)", "--epochs", "2"]
+AAE_METHODS = {"aae", "aae-paper", "labels-only"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny networks train fastest on one thread, and many times faster on busy cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch, tmp_path):
+    """No test downloads, nor writes into the working directory."""
+    def refuse(url, timeout=None):
+        raise AssertionError(f"a test tried to download {url}")
+
+    monkeypatch.setattr(datasets, "urlopen", refuse)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def finished_benchmark(tmp_path_factory):
+    """Every method, 20 and 50 labels, 2 seeds, on digits with tiny networks: 20 runs."""
+    out = tmp_path_factory.mktemp("benchmark")
+    run_benchmark("digits", labels=(20, 50), seeds=2, out_dir=out, aae_params=TINY, progress=False)
+    return out
+
+
+class Recorder:
+    """A method that records what it trains on, and what runs.csv and results.md hold by then."""
+
+    def __init__(self, name, log, out_dir, random_state):
+        self.name, self.log, self.out_dir, self.random_state = name, log, out_dir, random_state
+
+    def fit(self, X, y):
+        self.log.append({"method": self.name, "seed": self.random_state, "y": y.copy(),
+                         "rows": len(read_runs(self.out_dir / "runs.csv")),
+                         "results": (self.out_dir / "results.md").read_text()})
+        return self
+
+    def score(self, X, y):
+        return 0.75
+
+
+@pytest.fixture
+def recorders(monkeypatch, tmp_path):
+    """Methods "first" and "second", which record their fits in the returned list."""
+    log = []
+    for name in ("first", "second"):
+        monkeypatch.setitem(METHODS, name, lambda random_state=None, name=name, **params: Recorder(
+            name, log, tmp_path / "out", random_state))
+    return log
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+# runs.csv
+
+def test_every_run_is_a_row_of_runs_csv_with_the_benchmark_columns(finished_benchmark):
+    runs = pd.read_csv(finished_benchmark / "runs.csv")
+    assert tuple(runs.columns) == COLUMNS
+    assert sorted(zip(runs["method"], runs["labels"], runs["seed"])) == sorted(
+        (method, labels, seed) for method in METHODS for labels in (20, 50) for seed in (0, 1))
+    assert (runs["dataset"] == "digits").all()
+    assert runs["test_error"].between(0, 100).all() and runs["validation_error"].between(0, 100).all()
+    aae = runs["method"].isin(AAE_METHODS)
+    assert (runs.loc[aae, "epochs"] == 2).all() and runs.loc[~aae, "epochs"].isna().all()
+    assert (runs["seconds"] >= 0).all()
+    assert pd.to_datetime(runs["finished_at"]).notna().all()
+
+
+def test_errors_are_the_percent_of_misclassified_validation_and_test_rows(finished_benchmark):
+    data = load_dataset("digits")
+    y = make_semisupervised(data.y_train, 50, random_state=1)
+    model = LabelSpreading(kernel="knn", n_neighbors=10).fit(data.X_train, y)
+    runs = pd.read_csv(finished_benchmark / "runs.csv").set_index(["method", "labels", "seed"])
+    row = runs.loc[("label-spreading", 50, 1)]
+    assert row["test_error"] == pytest.approx(100 * (1 - model.score(data.X_test, data.y_test)), abs=1e-4)
+    assert row["validation_error"] == pytest.approx(100 * (1 - model.score(data.X_val, data.y_val)), abs=1e-4)
+
+
+def test_each_run_is_appended_and_summarized_before_the_next_one_starts(recorders, tmp_path):
+    run_benchmark("digits", labels=(20,), seeds=2, methods=["first", "second"], out_dir=tmp_path / "out",
+                  progress=False)
+    assert [fit["rows"] for fit in recorders] == [0, 1, 2, 3]
+    assert "No finished runs yet" in recorders[0]["results"]
+    assert "| first | 25.00 ± 0.00 (2) |" in recorders[3]["results"]  # first ran for seeds 0 and 1
+    assert "| second | 25.00 (1) |" in recorders[3]["results"]
+
+
+def test_every_method_of_a_label_count_and_seed_trains_on_the_same_labeled_subset(recorders, tmp_path):
+    run_benchmark("digits", labels=(20, 50), seeds=2, methods=["first", "second"], out_dir=tmp_path / "out",
+                  progress=False)
+    y_train = load_dataset("digits").y_train
+    fits = iter(recorders)
+    for labels in (20, 50):
+        for seed in (0, 1):
+            first, second = next(fits), next(fits)
+            assert (first["method"], second["method"], first["seed"], second["seed"]) == ("first", "second",
+                                                                                          seed, seed)
+            np.testing.assert_array_equal(first["y"], make_semisupervised(y_train, labels, random_state=seed))
+            np.testing.assert_array_equal(second["y"], first["y"])
+            assert (first["y"] != -1).sum() == labels
+    assert not np.array_equal(recorders[0]["y"], recorders[2]["y"])  # seeds 0 and 1 draw different subsets
+
+
+# resuming
+
+def test_rerunning_trains_nothing_when_every_run_is_in_runs_csv(finished_benchmark, monkeypatch):
+    def refuse(self, X, y):
+        raise AssertionError("a finished run was trained again")
+
+    for estimator in (SemiSupervisedAAEClassifier, LabelSpreading, SelfTrainingClassifier):
+        monkeypatch.setattr(estimator, "fit", refuse)
+    before = (finished_benchmark / "runs.csv").read_bytes()
+    run_benchmark("digits", labels=(20, 50), seeds=2, out_dir=finished_benchmark, aae_params=TINY, progress=False)
+    assert (finished_benchmark / "runs.csv").read_bytes() == before
+
+
+def test_a_killed_benchmark_resumes_with_the_runs_it_had_not_finished(recorders, tmp_path):
+    out = tmp_path / "out"
+    run_benchmark("digits", labels=(20,), seeds=3, methods=["first", "second"], out_dir=out, progress=False)
+    lines = (out / "runs.csv").read_text().splitlines(keepends=True)
+    (out / "runs.csv").write_text("".join(lines[:3]) + lines[3][:20])  # killed while writing the third run
+    recorders.clear()
+    run_benchmark("digits", labels=(20,), seeds=3, methods=["first", "second"], out_dir=out, progress=False)
+    assert [(fit["method"], fit["seed"]) for fit in recorders] == [
+        ("first", 1), ("second", 1), ("first", 2), ("second", 2)]  # (first, 1) was cut short
+    runs = read_runs(out / "runs.csv")
+    assert sorted(zip(runs["method"], runs["seed"])) == [(m, s) for m in ("first", "second") for s in range(3)]
+    assert (out / "runs.csv").read_text().startswith("".join(lines[:3]))
+
+
+def test_a_new_epoch_budget_reruns_the_aae_methods_but_not_the_baselines(finished_benchmark, tmp_path):
+    out = shutil.copytree(finished_benchmark, tmp_path / "copy")
+    runs = run_benchmark("digits", labels=(20,), seeds=1, methods=["aae", "label-spreading"], out_dir=out,
+                         aae_params={**TINY, "max_iter": 3}, progress=False)
+    assert len(runs) == 21
+    assert runs.iloc[-1][["method", "labels", "seed", "epochs"]].tolist() == ["aae", 20, 0, 3]
+    assert "| aae (2 epochs) |" in (out / "results.md").read_text()
+    assert "| aae (3 epochs) |" in (out / "results.md").read_text()
+
+
+# results.md
+
+def test_summarize_gives_the_mean_std_and_number_of_runs_per_method_and_label_count(finished_benchmark):
+    summary = summarize(finished_benchmark / "runs.csv")
+    assert summary["method"].unique().tolist() == list(METHODS)
+    assert (summary["runs"] == 2).all()
+    runs = pd.read_csv(finished_benchmark / "runs.csv")
+    errors = runs.loc[(runs["method"] == "self-training") & (runs["labels"] == 50), "test_error"]
+    row = summary[(summary["method"] == "self-training") & (summary["labels"] == 50)].iloc[0]
+    assert (row["test_error_mean"], row["test_error_std"]) == pytest.approx((errors.mean(), errors.std()))
+
+
+def test_results_md_tables_mean_std_and_runs_per_method_and_label_count(finished_benchmark):
+    results = (finished_benchmark / "results.md").read_text()
+    for title in ("Test error, %", "Validation error, %", "Epochs and minutes per run"):
+        assert title in results
+    assert results.count("| method | 20 labels | 50 labels |") == 3
+    cell = r"\d+\.\d\d ± \d+\.\d\d \(2\)"
+    for method in METHODS:
+        assert re.search(rf"^\| {method} \| {cell} \| {cell} \|$", results, re.MULTILINE), method
+    summary = summarize(finished_benchmark / "runs.csv").set_index(["method", "labels"])
+    mean, std = summary.loc[("label-spreading", 20), ["test_error_mean", "test_error_std"]]
+    assert f"| label-spreading | {mean:.2f} ± {std:.2f} (2) |" in results
+    assert re.search(r"^\| aae \| 2 epochs, \d+\.\d min \| 2 epochs, \d+\.\d min \|$", results, re.MULTILINE)
+
+
+def test_results_md_records_the_command_versions_machine_and_settings(finished_benchmark):
+    results = (finished_benchmark / "results.md").read_text()
+    assert "Command: `run_benchmark('digits', labels=[20, 50], seeds=[0, 1]" in results
+    for version in (f"torch {torch.__version__}", f"numpy {np.__version__}", f"scikit-learn {sklearn.__version__}",
+                    "ssaae 0.1.0", "python 3."):
+        assert version in results
+    assert re.search(r"Machine: .+, \d+ cores, torch on 1 thread, ", results)
+    assert "Runs: 20, finished " in results
+    assert "LabelSpreading(kernel=\"knn\", n_neighbors=10)" in results
+    assert "Adam" in results and "SGD" in results  # what aae-paper keeps and assumes
+
+
+# methods
+
+def test_the_paper_preset_keeps_its_settings_and_takes_extra_aae_parameters():
+    paper = METHODS["aae-paper"](random_state=3, max_iter=7).get_params()
+    assert {name: paper[name] for name in PAPER_SETTINGS} == PAPER_SETTINGS
+    assert (paper["max_iter"], paper["random_state"]) == (7, 3)
+    assert METHODS["aae"](style_dim=4).style_dim == 4
+    assert METHODS["labels-only"](random_state=3, max_iter=7).estimator.get_params()["max_iter"] == 7
+
+
+# the command
+
+def test_the_command_runs_the_benchmark_prints_the_table_and_resumes(tmp_path):
+    out = tmp_path / "results"
+    result = run("bench", "label-efficiency", "--dataset", "digits", "--labels", 20, "--seeds", 2,
+                 "--methods", "aae,label-spreading", *TINY_OPTIONS, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^\| label-spreading \| \d+\.\d\d ± \d+\.\d\d \(2\) \|$", result.stdout, re.MULTILINE)
+    assert f"runs in {out / 'runs.csv'}, summary in {out / 'results.md'}" in result.stdout
+    assert len(read_runs(out / "runs.csv")) == 4
+    assert ("Command: `ssaae bench label-efficiency --dataset=digits --labels=20 --seeds=2 "
+            "--methods=aae,label-spreading") in (out / "results.md").read_text()
+
+    again = run("bench", "label-efficiency", "--dataset", "digits", "--labels", 20, "--seeds", 2,
+                "--methods", "aae", "--methods", "label-spreading", *TINY_OPTIONS, "--out", out, "--quiet")
+    assert again.exit_code == 0, again.output
+    assert len(read_runs(out / "runs.csv")) == 4
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--dataset", "digits", "--methods", "aae,ladder"], "unknown method 'ladder'; known: aae, aae-paper"),
+    (["--dataset", "mnsit"], "unknown data set 'mnsit'"),
+    (["--dataset", "digits", "--param", "random_state=1"], "random_state is set by the seeds"),
+])
+def test_bad_options_are_a_one_line_error_before_any_run(options, message, tmp_path):
+    result = run("bench", "label-efficiency", *options, "--out", tmp_path / "out")
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
+    assert not (tmp_path / "out").exists()
