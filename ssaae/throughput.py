@@ -2,8 +2,10 @@
 the time of each phase."""
 
 import itertools
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -23,6 +25,15 @@ def _synced_clock(device):
     if device.type == "cuda":  # kernels run asynchronously there
         torch.cuda.synchronize(device)
     return time.perf_counter()
+
+
+def resident_memory():
+    """Bytes of memory the process holds now (Linux; 0 where /proc is missing)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def matmul_peak(dtype, device, size=2048, repeats=5):
@@ -63,6 +74,7 @@ class ThroughputReport:
     dtype: str
     peak_flops: float
     epoch_seconds: list
+    epoch_memory: list  # resident bytes of the process after each epoch: flat when nothing leaks
     rows: int
     flops_per_epoch: float
     phase_seconds: dict  # per epoch, timed phase by phase
@@ -72,6 +84,7 @@ class ThroughputReport:
         achieved = self.flops_per_epoch / median
         yield f"matmul peak ({self.dtype}): {self.peak_flops / 1e9:.0f} GFLOP/s"
         yield f"epoch: {median:.2f} s median of {len(self.epoch_seconds)} ({self.rows / median:,.0f} rows/s)"
+        yield "memory after each epoch: " + ", ".join(f"{rss / 2**20:.0f} MB" for rss in self.epoch_memory)
         yield (f"training: {self.flops_per_epoch / 1e12:.2f} TFLOP per epoch, {achieved / 1e9:.0f} GFLOP/s, "
                f"{achieved / self.peak_flops:.0%} of peak")
         total = sum(self.phase_seconds.values())
@@ -93,11 +106,12 @@ def measure_throughput(X, n_classes, epochs=3, precision="fp32", device="cpu", m
     X = X.to(device)
     labels = torch.arange(100, device=device) % n_classes
 
-    epoch_seconds = []
+    epoch_seconds, epoch_memory = [], []
     for _ in range(epochs):
         start = time.perf_counter()
         train_epoch(model, optimizers, X, X[:100], labels, training, generator)  # ends on a host sync
         epoch_seconds.append(time.perf_counter() - start)
+        epoch_memory.append(resident_memory())
 
     amp = autocast(device, training.precision)
     batches = X.split(training.batch_size)
@@ -117,5 +131,5 @@ def measure_throughput(X, n_classes, epochs=3, precision="fp32", device="cpu", m
 
     flops = training_flops_per_batch(config, training)
     dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[training.precision]
-    return ThroughputReport(training.precision, matmul_peak(dtype, device), epoch_seconds, len(X),
+    return ThroughputReport(training.precision, matmul_peak(dtype, device), epoch_seconds, epoch_memory, len(X),
                             sum(flops.values()) * len(batches), phase_seconds)

@@ -30,11 +30,20 @@ def test_report_gives_epoch_time_peak_ratio_and_phase_split():
     config = AAEConfig(16, 3, 2, (32,), (32,))
     report = measure_throughput(X, 3, epochs=2, model_config=config, training=TrainingConfig(batch_size=50))
     assert len(report.epoch_seconds) == 2 and min(report.epoch_seconds) > 0
+    assert len(report.epoch_memory) == 2 and min(report.epoch_memory) > 2**20
     assert report.peak_flops > 1e8
     assert set(report.phase_seconds) == {"reconstruction", "regularization", "semi_supervised"}
     text = "\n".join(report.lines())
     assert re.search(r"GFLOP/s, \d+% of peak", text)
     assert re.search(r"reconstruction [\d.]+ s \(\d+%\)", text)
+    assert re.search(r"memory after each epoch: \d+ MB, \d+ MB", text)
+
+
+def test_training_memory_stays_flat_across_epochs():
+    """No graph, history or cache may grow with the number of epochs."""
+    X = torch.rand(2000, 64)
+    report = measure_throughput(X, 10, epochs=6, model_config=AAEConfig(64, 10, 4, (256, 256), (256,)))
+    assert report.epoch_memory[-1] - report.epoch_memory[1] < 16 * 2**20, report.epoch_memory
 
 
 def test_bench_throughput_command_prints_the_report():
