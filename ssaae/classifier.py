@@ -1,5 +1,7 @@
 """``SemiSupervisedAAEClassifier``: the semi-supervised AAE as a scikit-learn classifier."""
 
+from numbers import Integral
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -138,8 +140,9 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
 
         seed = check_random_state(self.random_state).randint(2**31)
         self.device_ = resolve_device(self.device)
-        config = AAEConfig(X.shape[1], len(self.classes_), self.style_dim, tuple(self.hidden_layer_sizes),
-                           tuple(self.discriminator_layer_sizes), binary)
+        config = AAEConfig(X.shape[1], len(self.classes_), self.style_dim,
+                           _layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes),
+                           _layer_sizes("discriminator_layer_sizes", self.discriminator_layer_sizes), binary)
         with torch.random.fork_rng(devices=[]):  # seeded weights, the user's global RNG untouched
             torch.manual_seed(seed)
             self.model_ = AdversarialAutoencoder(config).to(self.device_)
@@ -241,6 +244,13 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
         if "model_" in state:
             self.device_ = resolve_device("cpu" if self.device == "cpu" else "auto")
             self.model_ = model_from_data(state["model_"], self.device_)
+
+
+def _layer_sizes(name, sizes):
+    """Layer sizes as a tuple of ints; a clear error for anything else (a string, a float, 0)."""
+    if not (isinstance(sizes, tuple | list) and sizes and all(isinstance(n, Integral) and n > 0 for n in sizes)):
+        raise ValueError(f"{name} must be a non-empty tuple of positive ints, got {sizes!r}")
+    return tuple(int(n) for n in sizes)
 
 
 def _nonzero(scale):

@@ -153,6 +153,12 @@ def test_bad_training_input_raises_value_error(digits, X_change, y, message):
         tiny().fit(X, labels)
 
 
+@pytest.mark.parametrize("sizes", ["abc", (), (0,), (10.5,)])
+def test_bad_layer_sizes_raise_value_error(digits, sizes):
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be a non-empty tuple of positive ints"):
+        tiny(hidden_layer_sizes=sizes).fit(digits.X_train, digits.y_train)
+
+
 def test_predict_with_wrong_number_of_features_raises(fitted, digits):
     with pytest.raises(ValueError, match="features"):
         fitted.predict(digits.X_test[:, :10])
