@@ -7,10 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from click.testing import CliRunner
 
-from ssaae import datasets
 from ssaae.cli import main
 from ssaae.datasets import load_dataset
 from ssaae.persistence import load_model
@@ -21,24 +19,7 @@ ERRORS = r"validation error (\d+\.\d\d)%, test error (\d+\.\d\d)% \(trained in \
 NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny networks train fastest on one thread, and many times faster on busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path):
-    """No test downloads, nor sees the user's $SSAAE_DATA_DIR or ./data."""
-    def refuse(url, timeout=None):
-        raise AssertionError(f"a test tried to download {url}")
-
-    monkeypatch.setattr(datasets, "urlopen", refuse)
-    monkeypatch.delenv("SSAAE_DATA_DIR", raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run(*args):

@@ -27,17 +27,6 @@ needs_fashion_mnist = pytest.mark.skipif(
     reason="Fashion-MNIST not installed: apt-get install dataset-fashion-mnist")
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """No test downloads, nor sees the user's $SSAAE_DATA_DIR or ./data."""
-    def refuse(url, timeout=None):
-        raise AssertionError(f"a test tried to download {url}")
-
-    monkeypatch.setattr(datasets, "urlopen", refuse)
-    monkeypatch.delenv("SSAAE_DATA_DIR", raising=False)
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture(scope="module")
 def mnist():
     if not SHARED_MNIST.is_dir():

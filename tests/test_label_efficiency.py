@@ -12,7 +12,7 @@ import torch
 from click.testing import CliRunner
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
-from ssaae import SemiSupervisedAAEClassifier, datasets
+from ssaae import SemiSupervisedAAEClassifier
 from ssaae.cli import main
 from ssaae.datasets import load_dataset, make_semisupervised
 from ssaae.label_efficiency import (
@@ -29,23 +29,7 @@ TINY_OPTIONS = ["--param", "hidden_layer_sizes=(32,)", "--param", "discriminator
 AAE_METHODS = {"aae", "aae-paper", "labels-only"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny networks train fastest on one thread, and many times faster on busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path):
-    """No test downloads, nor writes into the working directory."""
-    def refuse(url, timeout=None):
-        raise AssertionError(f"a test tried to download {url}")
-
-    monkeypatch.setattr(datasets, "urlopen", refuse)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
