@@ -11,7 +11,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from .networks import AAEConfig, AdversarialAutoencoder, model_from_data, model_to_data
-from .training import TrainingConfig, encode_dataset, make_optimizers, resolve_device, resolve_precision, train_epoch
+from .training import (
+    TrainingConfig,
+    divide_learning_rates,
+    encode_dataset,
+    make_optimizers,
+    resolve_device,
+    resolve_precision,
+    train_epoch,
+)
 
 
 def unlabeled_mask(y):
@@ -44,6 +52,11 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
         Adam learning rates of the reconstruction phase (default 1e-3), of the adversarial
         phase, discriminators and encoder alike (default 2e-4), and of the semi-supervised
         phase (default 1e-3).
+    optimizer : {"adam", "sgd"}, default="adam"
+        ``"sgd"`` is the paper's: momentum 0.9 for reconstruction and classification, 0.1 for the
+        adversarial steps (Adam's first beta is 0.9 and 0.5 likewise).
+    learning_rate_drops : tuple of int, default=()
+        Epochs at which every learning rate is divided by 10; the paper used (50, 1000).
     batch_size : int, default=100
         Unlabeled rows per minibatch; labeled rows count as unlabeled too.
     labeled_batch_size : int, default=100
@@ -93,7 +106,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
 
     def __init__(self, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=10, reconstruction_loss="auto", input_noise=0.3, reconstruction_lr=1e-3,
-                 regularization_lr=2e-4, semi_supervised_lr=1e-3, batch_size=100,
+                 regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam", learning_rate_drops=(),
+                 batch_size=100,
                  labeled_batch_size=100, max_iter=100, precision="auto", device="auto",
                  random_state=None, verbose=False):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -104,6 +118,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
         self.reconstruction_lr = reconstruction_lr
         self.regularization_lr = regularization_lr
         self.semi_supervised_lr = semi_supervised_lr
+        self.optimizer = optimizer
+        self.learning_rate_drops = learning_rate_drops
         self.batch_size = batch_size
         self.labeled_batch_size = labeled_batch_size
         self.max_iter = max_iter
@@ -148,7 +164,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
             self.model_ = AdversarialAutoencoder(config).to(self.device_)
         training = TrainingConfig(self.batch_size, self.labeled_batch_size, self.reconstruction_lr,
                                   self.regularization_lr, self.semi_supervised_lr, self.input_noise,
-                                  resolve_precision(self.precision, self.device_))
+                                  resolve_precision(self.precision, self.device_), self.optimizer)
         optimizers = make_optimizers(self.model_, training)
         generator = torch.Generator(self.device_).manual_seed(seed)
         X_train = self._standardized(X).to(self.device_)
@@ -156,7 +172,9 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
 
         self.history_ = []
         epochs = tqdm(range(self.max_iter), desc="epochs", disable=not self.verbose)
-        for _ in epochs:
+        for epoch in epochs:
+            if epoch in self.learning_rate_drops:
+                divide_learning_rates(optimizers)
             losses = train_epoch(self.model_, optimizers, X_train, X_train[labeled], labels, training, generator)
             self.history_.append(losses)
             epochs.set_postfix({name: f"{value:.3g}" for name, value in losses.items()})

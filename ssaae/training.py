@@ -24,6 +24,7 @@ class TrainingConfig:
     semi_supervised_lr: float = 1e-3
     input_noise: float = 0.3
     precision: str = "fp32"
+    optimizer: str = "adam"
 
 
 def resolve_device(device):
@@ -60,17 +61,33 @@ def autocast(device, precision):
 
 
 def make_optimizers(model, config):
-    """One optimizer per phase, each over the parameters that phase owns."""
-    fused = {"fused": True}  # one kernel per step instead of a loop over tensors: 17% faster epochs on CPU
-    adversarial = {"lr": config.regularization_lr, "betas": (0.5, 0.999), **fused}
-    return {
-        "reconstruction": torch.optim.Adam(
-            [*model.encoder_parameters(), *model.decoder.parameters()], lr=config.reconstruction_lr, **fused
-        ),
-        "discriminator": torch.optim.Adam(model.discriminator_parameters(), **adversarial),
-        "generator": torch.optim.Adam(model.encoder_parameters(), **adversarial),
-        "semi_supervised": torch.optim.Adam(model.classifier_parameters(), lr=config.semi_supervised_lr, **fused),
+    """One optimizer per phase, each over the parameters that phase owns: Adam, or the paper's SGD
+    (momentum 0.9 for reconstruction and classification, 0.1 for the adversarial steps)."""
+    phases = {
+        "reconstruction": ([*model.encoder_parameters(), *model.decoder.parameters()], config.reconstruction_lr),
+        "discriminator": (model.discriminator_parameters(), config.regularization_lr),
+        "generator": (model.encoder_parameters(), config.regularization_lr),
+        "semi_supervised": (model.classifier_parameters(), config.semi_supervised_lr),
     }
+    if config.optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {config.optimizer!r}")
+    optimizers = {}
+    for name, (parameters, lr) in phases.items():
+        adversarial = name in ("discriminator", "generator")
+        # fused: one kernel per step instead of a loop over tensors, 17% faster epochs on CPU
+        if config.optimizer == "sgd":
+            optimizers[name] = torch.optim.SGD(parameters, lr=lr, momentum=0.1 if adversarial else 0.9, fused=True)
+        else:
+            optimizers[name] = torch.optim.Adam(parameters, lr=lr, betas=(0.5 if adversarial else 0.9, 0.999),
+                                                fused=True)
+    return optimizers
+
+
+def divide_learning_rates(optimizers, factor=10):
+    """The paper's schedule step: every phase's learning rate divided by ``factor``."""
+    for optimizer in optimizers.values():
+        for group in optimizer.param_groups:
+            group["lr"] /= factor
 
 
 def _step(optimizer, loss):

@@ -159,6 +159,15 @@ def test_bad_layer_sizes_raise_value_error(digits, sizes):
         tiny(hidden_layer_sizes=sizes).fit(digits.X_train, digits.y_train)
 
 
+def test_learning_rates_drop_tenfold_at_the_given_epochs(digits, monkeypatch):
+    dropped_before_epoch = []
+    monkeypatch.setattr("ssaae.classifier.divide_learning_rates",
+                        lambda optimizers: dropped_before_epoch.append(len(model.history_)))
+    model = tiny(max_iter=4, optimizer="sgd", learning_rate_drops=(1, 3, 50))
+    model.fit(digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
+    assert dropped_before_epoch == [1, 3]
+
+
 def test_predict_with_wrong_number_of_features_raises(fitted, digits):
     with pytest.raises(ValueError, match="features"):
         fitted.predict(digits.X_test[:, :10])

@@ -8,6 +8,7 @@ from ssaae.priors import sample_categorical, sample_gaussian
 from ssaae.training import (
     TrainingConfig,
     autocast,
+    divide_learning_rates,
     make_optimizers,
     reconstruction_phase,
     regularization_phase,
@@ -126,3 +127,24 @@ def test_precision_auto_picks_fp32_without_native_bf16(monkeypatch):
     assert resolve_precision("fp32", torch.device("cpu")) == "fp32"
     with pytest.raises(ValueError, match="precision"):
         resolve_precision("fp16", torch.device("cpu"))
+
+
+def test_sgd_uses_the_papers_momentum_per_phase(model):
+    optimizers = make_optimizers(model, TrainingConfig(optimizer="sgd", reconstruction_lr=0.01, regularization_lr=0.1,
+                                                       semi_supervised_lr=0.1))
+    settings = {name: (type(o).__name__, o.defaults["lr"], o.defaults["momentum"]) for name, o in optimizers.items()}
+    assert settings == {
+        "reconstruction": ("SGD", 0.01, 0.9),
+        "discriminator": ("SGD", 0.1, 0.1),
+        "generator": ("SGD", 0.1, 0.1),
+        "semi_supervised": ("SGD", 0.1, 0.9),
+    }
+    with pytest.raises(ValueError, match="optimizer"):
+        make_optimizers(model, TrainingConfig(optimizer="rmsprop"))
+
+
+def test_divide_learning_rates_divides_every_phase_by_ten(model, optimizers):
+    before = {name: o.param_groups[0]["lr"] for name, o in optimizers.items()}
+    divide_learning_rates(optimizers)
+    assert {name: o.param_groups[0]["lr"] for name, o in optimizers.items()} == pytest.approx(
+        {name: lr / 10 for name, lr in before.items()})
