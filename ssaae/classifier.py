@@ -168,6 +168,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
         optimizers = make_optimizers(self.model_, training)
         generator = torch.Generator(self.device_).manual_seed(seed)
         X_train = self._standardized(X).to(self.device_)
+        X_labeled = X_train[torch.from_numpy(labeled).to(self.device_)]
         labels = torch.as_tensor(label_index, device=self.device_)
 
         self.history_ = []
@@ -175,7 +176,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
         for epoch in epochs:
             if epoch in self.learning_rate_drops:
                 divide_learning_rates(optimizers)
-            losses = train_epoch(self.model_, optimizers, X_train, X_train[labeled], labels, training, generator)
+            losses = train_epoch(self.model_, optimizers, X_train, X_labeled, labels, training, generator)
             self.history_.append(losses)
             epochs.set_postfix({name: f"{value:.3g}" for name, value in losses.items()})
         self.n_iter_ = self.max_iter
