@@ -104,6 +104,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
     (3,)
     """
 
+    _learns_from_unlabeled_rows = True  # False: only the semi-supervised phase runs (a baseline)
+
     def __init__(self, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=10, reconstruction_loss="auto", input_noise=0.3, reconstruction_lr=1e-3,
                  regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam", learning_rate_drops=(),
@@ -176,7 +178,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMix
         for epoch in epochs:
             if epoch in self.learning_rate_drops:
                 divide_learning_rates(optimizers)
-            losses = train_epoch(self.model_, optimizers, X_train, X_labeled, labels, training, generator)
+            losses = train_epoch(self.model_, optimizers, X_train, X_labeled, labels, training, generator,
+                                 unlabeled=self._learns_from_unlabeled_rows)
             self.history_.append(losses)
             epochs.set_postfix({name: f"{value:.3g}" for name, value in losses.items()})
         self.n_iter_ = self.max_iter

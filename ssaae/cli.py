@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .baselines import fit_labels_only
+from .baselines import LabelsOnlyAAEClassifier
 from .classifier import SemiSupervisedAAEClassifier
 from .datasets import (
     available_datasets,
@@ -116,7 +116,7 @@ def _fit_dataset(estimator, name, labels, seed, data_dir, compare):
     _print_errors("semi-supervised AAE", estimator, dataset, time.perf_counter() - start)
     if compare:
         start = time.perf_counter()
-        baseline = fit_labels_only(estimator, dataset.X_train, y)
+        baseline = LabelsOnlyAAEClassifier(**estimator.get_params()).fit(dataset.X_train, y)
         _print_errors("labels only", baseline, dataset, time.perf_counter() - start)
 
 

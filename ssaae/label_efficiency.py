@@ -12,8 +12,8 @@ The methods (:data:`METHODS`):
 - ``aae``: :class:`~ssaae.SemiSupervisedAAEClassifier` with the project's defaults.
 - ``aae-paper``: the settings Makhzani et al. (2015) state, as far as the estimator has them;
   :data:`PAPER_ASSUMPTIONS` says what is kept and what had to be assumed.
-- ``labels-only``: the ``aae`` network trained on the labeled rows alone, for as many minibatch
-  steps (:func:`ssaae.baselines.fit_labels_only`).
+- ``labels-only``: the ``aae`` encoder and class head trained by cross-entropy on the labeled rows
+  alone, for as many steps (:class:`ssaae.baselines.LabelsOnlyAAEClassifier`).
 - ``label-spreading``: scikit-learn's ``LabelSpreading(kernel="knn", n_neighbors=10)``.
 - ``self-training``: scikit-learn's ``SelfTrainingClassifier`` around a logistic regression.
 """
@@ -33,14 +33,12 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
-from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .baselines import fit_labels_only
+from .baselines import LabelsOnlyAAEClassifier
 from .classifier import SemiSupervisedAAEClassifier
 from .datasets import load_dataset, make_semisupervised
 
@@ -79,36 +77,6 @@ drawn with replacement, per semi-supervised step; the usual split of MNIST's tra
 """
 
 
-class LabelsOnlyClassifier(ClassifierMixin, BaseEstimator):
-    """``estimator`` trained on the labeled rows alone, by :func:`ssaae.baselines.fit_labels_only`.
-
-    Parameters
-    ----------
-    estimator : SemiSupervisedAAEClassifier
-        The network and training to use; its ``max_iter`` is scaled up to keep the number of
-        minibatch steps of a fit on all rows.
-
-    Attributes
-    ----------
-    estimator_ : SemiSupervisedAAEClassifier
-        The fitted clone.
-    classes_ : ndarray of shape (n_classes,)
-    """
-
-    def __init__(self, estimator=None):
-        self.estimator = estimator
-
-    def fit(self, X, y):
-        """Fit a clone of ``estimator`` on the rows of ``X`` whose label is not -1."""
-        self.estimator_ = fit_labels_only(self.estimator, X, y)
-        self.classes_ = self.estimator_.classes_
-        return self
-
-    def predict(self, X):
-        check_is_fitted(self)
-        return self.estimator_.predict(X)
-
-
 def semi_supervised_aae(random_state=None, **aae_params):
     """SemiSupervisedAAEClassifier with the project's defaults."""
     return SemiSupervisedAAEClassifier(random_state=random_state).set_params(**aae_params)
@@ -120,8 +88,8 @@ def paper_aae(random_state=None, **aae_params):
 
 
 def labels_only(random_state=None, **aae_params):
-    """The aae network on the labeled rows alone, for as many minibatch steps."""
-    return LabelsOnlyClassifier(semi_supervised_aae(random_state, **aae_params))
+    """The aae encoder and class head, cross-entropy on the labeled rows alone, as many steps."""
+    return LabelsOnlyAAEClassifier(random_state=random_state).set_params(**aae_params)
 
 
 def label_spreading(random_state=None, **aae_params):
@@ -148,8 +116,6 @@ METHODS = {
 def epoch_budget(estimator):
     """Epochs over all training rows an AAE method is given (``labels-only`` takes as many
     minibatch steps); None for the scikit-learn baselines, which do not train in epochs."""
-    if isinstance(estimator, LabelsOnlyClassifier):
-        estimator = estimator.estimator
     if isinstance(estimator, SemiSupervisedAAEClassifier):
         return int(estimator.max_iter)
     return None

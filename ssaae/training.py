@@ -166,31 +166,35 @@ def _with_noise(x, std, generator):
     return x + std * torch.randn(x.shape, generator=generator, device=x.device)
 
 
-def train_epoch(model, optimizers, X, X_labeled, labels, config, generator):
+def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled=True):
     """One pass over the rows of ``X`` (tensors on the model's device) in minibatches, each going
-    through the three phases. Returns the mean loss of each phase."""
+    through the three phases; with ``unlabeled=False`` only through the semi-supervised one, which
+    trains the network on the labels alone. Returns the mean loss of each phase run."""
     model.train()
     amp = autocast(X.device, config.precision)
-    losses = torch.zeros(len(PHASES), device=X.device)
+    phases = PHASES if unlabeled else PHASES[-1:]
+    losses = torch.zeros(len(phases), device=X.device)
     batches = torch.randperm(len(X), generator=generator, device=X.device).split(config.batch_size)
     for batch in batches:
-        x = X[batch]
-        x_noisy = _with_noise(x, config.input_noise, generator)
-        reconstruction, class_probs, style = reconstruction_phase(
-            model, optimizers["reconstruction"], x_noisy, x, amp
-        )
-        discriminator, generator_loss = regularization_phase(
-            model, optimizers["discriminator"], optimizers["generator"], x_noisy, class_probs, style,
-            generator, amp,
-        )
+        step_losses = []
+        if unlabeled:
+            x = X[batch]
+            x_noisy = _with_noise(x, config.input_noise, generator)
+            reconstruction, class_probs, style = reconstruction_phase(
+                model, optimizers["reconstruction"], x_noisy, x, amp
+            )
+            step_losses += [reconstruction, *regularization_phase(
+                model, optimizers["discriminator"], optimizers["generator"], x_noisy, class_probs, style,
+                generator, amp,
+            )]
         labeled = torch.randint(len(X_labeled), (config.labeled_batch_size,), generator=generator,
                                 device=X.device)
-        semi_supervised = semi_supervised_phase(
+        step_losses.append(semi_supervised_phase(
             model, optimizers["semi_supervised"], _with_noise(X_labeled[labeled], config.input_noise, generator),
             labels[labeled], amp
-        )
-        losses += torch.stack([reconstruction, discriminator, generator_loss, semi_supervised])
-    return dict(zip(PHASES, (losses / len(batches)).tolist()))
+        ))
+        losses += torch.stack(step_losses)
+    return dict(zip(phases, (losses / len(batches)).tolist()))
 
 
 @torch.no_grad()

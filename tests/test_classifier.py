@@ -14,7 +14,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ssaae import SemiSupervisedAAEClassifier
-from ssaae.baselines import fit_labels_only
+from ssaae.baselines import LabelsOnlyAAEClassifier
 from ssaae.datasets import load_dataset, make_semisupervised
 
 TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "style_dim": 3, "batch_size": 32, "max_iter": 3}
@@ -183,7 +183,7 @@ def test_unlabeled_data_lowers_test_error_on_digits(digits):
     than the same network trained, for as many steps, on the 50 labels alone."""
     y = make_semisupervised(digits.y_train, 50, random_state=0)
     model = SemiSupervisedAAEClassifier(max_iter=80, random_state=0).fit(digits.X_train, y)
-    labels_only = fit_labels_only(model, digits.X_train, y)
+    labels_only = LabelsOnlyAAEClassifier(max_iter=80, random_state=0).fit(digits.X_train, y)
     aae_error = 1 - model.score(digits.X_test, digits.y_test)
     labels_only_error = 1 - labels_only.score(digits.X_test, digits.y_test)
     print(f"test error: AAE {aae_error:.3f}, labels only {labels_only_error:.3f}")

@@ -202,7 +202,7 @@ def test_the_paper_preset_keeps_its_settings_and_takes_extra_aae_parameters():
     assert {name: paper[name] for name in PAPER_SETTINGS} == PAPER_SETTINGS
     assert (paper["max_iter"], paper["random_state"]) == (7, 3)
     assert METHODS["aae"](style_dim=4).style_dim == 4
-    assert METHODS["labels-only"](random_state=3, max_iter=7).estimator.get_params()["max_iter"] == 7
+    assert METHODS["labels-only"](random_state=3, max_iter=7).max_iter == 7
 
 
 # the command

@@ -148,3 +148,12 @@ def test_divide_learning_rates_divides_every_phase_by_ten(model, optimizers):
     divide_learning_rates(optimizers)
     assert {name: o.param_groups[0]["lr"] for name, o in optimizers.items()} == pytest.approx(
         {name: lr / 10 for name, lr in before.items()})
+
+
+def test_train_epoch_without_unlabeled_rows_moves_only_the_classifier(model, optimizers):
+    X = torch.rand(400, N_FEATURES).round()
+    before = snapshot(model)
+    history = train_epoch(model, optimizers, X, X[:9], torch.arange(9) % 3, TrainingConfig(batch_size=50),
+                          torch.Generator().manual_seed(0), unlabeled=False)
+    assert set(history) == {"semi_supervised"}
+    assert changed_parts(model, before) == {"encoder", "class_head"}
