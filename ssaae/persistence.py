@@ -17,11 +17,13 @@ import numpy as np
 import torch
 
 from .classifier import SemiSupervisedAAEClassifier
+from .clustering import AAEClustering
 
 FORMAT = "ssaae-model"
 VERSION = 1
 ESTIMATORS = {
     "SemiSupervisedAAEClassifier": SemiSupervisedAAEClassifier,
+    "AAEClustering": AAEClustering,
 }
 ARRAY = "ssaae.ndarray"  # the key that marks a dict standing for a numpy array
 _PLAIN_TYPES = (str, bytes, bool, int, float, complex, type(None), torch.Tensor)
@@ -32,7 +34,7 @@ def save_model(estimator, path):
 
     Parameters
     ----------
-    estimator : SemiSupervisedAAEClassifier
+    estimator : SemiSupervisedAAEClassifier or AAEClustering
         Usually fitted; an unfitted one loads back unfitted.
     path : str or Path
 
@@ -75,7 +77,7 @@ def load_model(path):
 
     Returns
     -------
-    SemiSupervisedAAEClassifier
+    SemiSupervisedAAEClassifier or AAEClustering
         On the CPU, unless its ``device`` parameter names another one.
 
     Raises

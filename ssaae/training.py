@@ -168,11 +168,13 @@ def _with_noise(x, std, generator):
 
 def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled=True):
     """One pass over the rows of ``X`` (tensors on the model's device) in minibatches, each going
-    through the three phases; with ``unlabeled=False`` only through the semi-supervised one, which
-    trains the network on the labels alone. Returns the mean loss of each phase run."""
+    through the reconstruction and regularization phases, then the semi-supervised phase on a
+    minibatch of ``X_labeled``. ``X_labeled=None`` (clustering) skips the semi-supervised phase,
+    ``unlabeled=False`` (the labels-only baseline) the other two. Returns the mean loss of each
+    phase run."""
     model.train()
     amp = autocast(X.device, config.precision)
-    phases = PHASES if unlabeled else PHASES[-1:]
+    phases = [*(PHASES[:3] if unlabeled else ()), *(PHASES[3:] if X_labeled is not None else ())]
     losses = torch.zeros(len(phases), device=X.device)
     batches = torch.randperm(len(X), generator=generator, device=X.device).split(config.batch_size)
     for batch in batches:
@@ -187,12 +189,13 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
                 model, optimizers["discriminator"], optimizers["generator"], x_noisy, class_probs, style,
                 generator, amp,
             )]
-        labeled = torch.randint(len(X_labeled), (config.labeled_batch_size,), generator=generator,
-                                device=X.device)
-        step_losses.append(semi_supervised_phase(
-            model, optimizers["semi_supervised"], _with_noise(X_labeled[labeled], config.input_noise, generator),
-            labels[labeled], amp
-        ))
+        if X_labeled is not None:
+            labeled = torch.randint(len(X_labeled), (config.labeled_batch_size,), generator=generator,
+                                    device=X.device)
+            step_losses.append(semi_supervised_phase(
+                model, optimizers["semi_supervised"],
+                _with_noise(X_labeled[labeled], config.input_noise, generator), labels[labeled], amp
+            ))
         losses += torch.stack(step_losses)
     return dict(zip(phases, (losses / len(batches)).tolist()))
 

@@ -78,8 +78,16 @@ def test_sample_decodes_images_of_the_requested_classes(fitted):
     assert (y == 7).all()
     X, y = fitted.sample(500)
     assert set(y) == set(range(10))
-    with pytest.raises(ValueError, match="not in classes_"):
+    with pytest.raises(ValueError, match=r"not categories of the model: \[np.int64\(11\)\]|: \[11\]"):
         fitted.sample(2, y=[3, 11])
+
+
+def test_reconstruct_rebuilds_inputs_better_than_the_mean_image(digits):
+    model = tiny(max_iter=30, random_state=0).fit(digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
+    X = digits.X_test
+    reconstruction = model.reconstruct(X)
+    assert reconstruction.shape == X.shape
+    assert ((reconstruction - X) ** 2).mean() < 0.5 * ((X.mean(0) - X) ** 2).mean()
 
 
 def test_sample_depends_on_the_class(fitted):
@@ -161,7 +169,7 @@ def test_bad_layer_sizes_raise_value_error(digits, sizes):
 
 def test_learning_rates_drop_tenfold_at_the_given_epochs(digits, monkeypatch):
     dropped_before_epoch = []
-    monkeypatch.setattr("ssaae.classifier.divide_learning_rates",
+    monkeypatch.setattr("ssaae.base.divide_learning_rates",
                         lambda optimizers: dropped_before_epoch.append(len(model.history_)))
     model = tiny(max_iter=4, optimizer="sgd", learning_rate_drops=(1, 3, 50))
     model.fit(digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))

@@ -1,0 +1,117 @@
+"""``AAEClustering``: the unsupervised AAE of Makhzani et al. (2015) as a scikit-learn clusterer."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import ClusterMixin
+from sklearn.utils.validation import validate_data
+
+from .base import BaseAAE
+from .training import TrainingConfig
+
+
+class AAEClustering(ClusterMixin, BaseAAE):
+    """Clustering with an Adversarial Autoencoder, no labels needed.
+
+    The encoder's categorical head q(y|x) has ``n_clusters`` outputs and is pushed towards a
+    uniform categorical prior, its style head q(z|x) towards N(0, I); the decoder rebuilds x from
+    [y, z]. What the style code cannot carry (the style has few dimensions) the cluster must:
+    images split by content, not by style.
+
+    Parameters
+    ----------
+    n_clusters : int, default=16
+        Number of clusters, the size of the categorical code.
+    hidden_layer_sizes : tuple of int, default=(1000, 1000)
+        Hidden ReLU layers of the encoder (mirrored in the decoder).
+    discriminator_layer_sizes : tuple of int, default=(1000, 1000)
+        Hidden ReLU layers of each discriminator.
+    style_dim : int, default=5
+        Size of the continuous style code z.
+    reconstruction_loss : {"auto", "bce", "mse"}, default="auto"
+        As in :class:`~ssaae.SemiSupervisedAAEClassifier`.
+    input_noise : float, default=0.3
+        Standard deviation of the Gaussian noise added to the encoder's input during training.
+    reconstruction_lr, regularization_lr : float
+        Learning rates of the reconstruction phase (default 1e-3) and of the adversarial phase
+        (default 2e-4).
+    optimizer : {"adam", "sgd"}, default="adam"
+    learning_rate_drops : tuple of int, default=()
+        Epochs at which every learning rate is divided by 10.
+    batch_size : int, default=100
+    max_iter : int, default=100
+        Epochs: passes over all rows of X.
+    precision : {"auto", "bf16", "fp32"}, default="auto"
+    device : str, default="auto"
+    random_state : int, RandomState instance or None, default=None
+    verbose : bool, default=False
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of every training row.
+    n_features_in_ : int
+    history_ : list of dict
+        Mean loss of each phase, one dict per epoch.
+    n_iter_ : int
+    model_ : AdversarialAutoencoder
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> model = AAEClustering(n_clusters=10, hidden_layer_sizes=(64,), discriminator_layer_sizes=(64,),
+    ...                       max_iter=2, random_state=0).fit(X / 16)
+    >>> model.predict_proba(X[:3] / 16).shape
+    (3, 10)
+    """
+
+    def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
+                 style_dim=5, reconstruction_loss="auto", input_noise=0.3, reconstruction_lr=1e-3,
+                 regularization_lr=2e-4, optimizer="adam", learning_rate_drops=(), batch_size=100, max_iter=100,
+                 precision="auto", device="auto", random_state=None, verbose=False):
+        self.n_clusters = n_clusters
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_layer_sizes = discriminator_layer_sizes
+        self.style_dim = style_dim
+        self.reconstruction_loss = reconstruction_loss
+        self.input_noise = input_noise
+        self.reconstruction_lr = reconstruction_lr
+        self.regularization_lr = regularization_lr
+        self.optimizer = optimizer
+        self.learning_rate_drops = learning_rate_drops
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.precision = precision
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Train on the rows of ``X``; ``y`` is ignored.
+
+        Returns
+        -------
+        self
+        """
+        X = validate_data(self, X, dtype=np.float32)
+        if not (isinstance(self.n_clusters, Integral) and self.n_clusters >= 1):
+            raise ValueError(f"n_clusters must be a positive int, got {self.n_clusters!r}")
+        training = TrainingConfig(self.batch_size, reconstruction_lr=self.reconstruction_lr,
+                                  regularization_lr=self.regularization_lr, input_noise=self.input_noise,
+                                  optimizer=self.optimizer)
+        self._fit_networks(X, int(self.n_clusters), training)
+        self.labels_ = self.predict(X)
+        return self
+
+    def predict_proba(self, X):
+        """Soft assignments q(y|x): one column per cluster."""
+        return self._probabilities(X)
+
+    def predict(self, X):
+        """Most probable cluster of each row."""
+        return self.predict_proba(X).argmax(1)
+
+    @property
+    def _categories(self):
+        return np.arange(self.n_clusters)

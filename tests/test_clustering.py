@@ -1,0 +1,91 @@
+"""AAEClustering: the unsupervised AAE as a scikit-learn clusterer."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ssaae import AAEClustering, load_model, save_model
+from ssaae.datasets import load_dataset
+
+TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "style_dim": 2, "batch_size": 32, "max_iter": 3}
+
+
+def tiny(**params):
+    return AAEClustering(**{**TINY, "n_clusters": 4, "random_state": 0, **params})
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    return tiny().fit(digits.X_train)
+
+
+@parametrize_with_checks(
+    [tiny(max_iter=20)],
+    expected_failed_checks=lambda estimator: {
+        "check_clustering": "an AAE needs more than 20 epochs on 30 rows to find the well-separated blobs this "
+                            "check wants at ARI > 0.4",
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_fitted_attributes_describe_the_clustering(fitted, digits):
+    assert fitted.labels_.shape == (len(digits.X_train),)
+    assert set(fitted.labels_) <= set(range(4))
+    assert fitted.n_features_in_ == 64
+    assert len(fitted.history_) == fitted.n_iter_ == 3
+    assert set(fitted.history_[0]) == {"reconstruction", "discriminator", "generator"}  # no labels, no third phase
+    np.testing.assert_array_equal(fitted.labels_, fitted.predict(digits.X_train))
+
+
+def test_predict_proba_gives_soft_assignments_whose_argmax_is_predict(fitted, digits):
+    probabilities = fitted.predict_proba(digits.X_test)
+    assert probabilities.shape == (len(digits.X_test), 4)
+    np.testing.assert_allclose(probabilities.sum(1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(probabilities.argmax(1), fitted.predict(digits.X_test))
+
+
+def test_transform_gives_style_codes_and_sample_decodes_clusters(fitted, digits):
+    assert fitted.transform(digits.X_test).shape == (len(digits.X_test), 2)
+    X, clusters = fitted.sample(6, y=3)
+    assert X.shape == (6, 64) and (clusters == 3).all()
+    with pytest.raises(ValueError, match="not categories"):
+        fitted.sample(1, y=4)
+
+
+def test_clusters_digits_by_content_nearly_as_well_as_kmeans(digits):
+    """The claim of the method: the categorical code groups images of the same digit."""
+    model = AAEClustering(n_clusters=10, hidden_layer_sizes=(256, 256), discriminator_layer_sizes=(128,),
+                          max_iter=200, random_state=0).fit(digits.X_train)
+    aae = normalized_mutual_info_score(digits.y_test, model.predict(digits.X_test))
+    kmeans = KMeans(10, n_init=10, random_state=0).fit(digits.X_train)
+    pixels = normalized_mutual_info_score(digits.y_test, kmeans.predict(digits.X_test))
+    print(f"test NMI: AAE {aae:.3f}, k-means on pixels {pixels:.3f}")
+    assert aae > pixels - 0.1, (aae, pixels)
+
+
+@pytest.mark.parametrize("n_clusters", [0, 2.5, "3"])
+def test_bad_n_clusters_raises_value_error(digits, n_clusters):
+    with pytest.raises(ValueError, match="n_clusters"):
+        tiny(n_clusters=n_clusters).fit(digits.X_train)
+
+
+def test_clone_pickle_and_model_file_keep_the_clustering(fitted, digits, tmp_path):
+    assert clone(fitted).get_params() == fitted.get_params()
+    unpickled = pickle.loads(pickle.dumps(fitted))
+    save_model(fitted, tmp_path / "clusters.pt")
+    loaded = load_model(tmp_path / "clusters.pt")
+    for other in (unpickled, loaded):
+        assert type(other) is AAEClustering
+        np.testing.assert_array_equal(other.predict_proba(digits.X_test), fitted.predict_proba(digits.X_test))
