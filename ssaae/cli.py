@@ -1,6 +1,9 @@
-"""The ``ssaae`` command: train a semi-supervised AAE, predict with a saved one, list the data sets."""
+"""The ``ssaae`` command: train a semi-supervised AAE or cluster with one, predict with a saved model,
+draw samples and plots, list the data sets, run the benchmarks. Thin: each command parses, calls
+the library, prints."""
 
 import ast
+import importlib
 import platform
 import shlex
 import time
@@ -11,8 +14,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import clustering_benchmark
 from .baselines import LabelsOnlyAAEClassifier
 from .classifier import SemiSupervisedAAEClassifier
+from .clustering import AAEClustering
 from .datasets import (
     available_datasets,
     keep_labels,
@@ -42,6 +47,11 @@ def _one_line(error):
     return " ".join(str(message).split())
 
 
+def _split_names(context, option, values):
+    """Names given comma-separated or by repeating the option, as one list."""
+    return [name for value in values for name in value.split(",") if name]
+
+
 def _parse_params(context, option, values):
     """``NAME=VALUE`` pairs as a dict; a value is a Python literal, else a string."""
     params = {}
@@ -54,6 +64,10 @@ def _parse_params(context, option, values):
         except (ValueError, SyntaxError):
             params[name] = value
     return params
+
+
+_data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
+                                help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
 
 
 @click.group(cls=Commands)
@@ -76,8 +90,7 @@ def main():
                    "(data sets only).")
 @click.option("--label-column", default="label", show_default=True, metavar="NAME",
               help="The label column of a CSV file.")
-@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
+@_data_dir_option
 @click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
               help="Any other parameter of SemiSupervisedAAEClassifier, e.g. hidden_layer_sizes=(500,500). "
                    "Repeatable.")
@@ -160,9 +173,50 @@ def predict(model, input_path, out):
         click.echo(table.to_csv(index=False), nl=False)
 
 
+@main.command()
+@click.argument("data")
+@click.option("--clusters", default=16, show_default=True, type=click.IntRange(min=1), metavar="N",
+              help="Number of clusters (n_clusters).")
+@click.option("--epochs", type=click.IntRange(min=1), metavar="E",
+              help=f"Training epochs (max_iter).  [default: {AAEClustering().max_iter}]")
+@click.option("--seed", default=0, show_default=True, metavar="S", help="Seed of the training (random_state).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="CSV",
+              help="CSV file to write, a row per input row.")
+@click.option("--model-out", type=click.Path(dir_okay=False), metavar="MODEL",
+              help="Save the trained model to this file.")
+@_data_dir_option
+@click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
+              help="Any other parameter of AAEClustering, e.g. style_dim=10. Repeatable.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def cluster(data, clusters, epochs, seed, out, model_out, data_dir, params, quiet):
+    """Cluster the rows of a data set or a file with an AAE, without labels.
+
+    DATA is a data set (mnist, fashion-mnist, digits), whose training rows are clustered, or a
+    .csv or .npy file of features (a CSV's `label` column, if any, is left out). The output CSV
+    has a `cluster` column and a `probability_<k>` column per cluster: the soft assignments.
+    """
+    for path, option in ((out, "--out"), (model_out, "--model-out")):
+        if path and not Path(path).parent.is_dir():  # fail now rather than after the training
+            raise click.BadParameter(f"no folder {Path(path).parent} to write {path} in", param_hint=option)
+    settings = {**params, "n_clusters": clusters, "random_state": seed, "verbose": not quiet}
+    if epochs:
+        settings["max_iter"] = epochs
+    estimator = AAEClustering().set_params(**settings)  # its ValueError lists the valid names
+    X = load_features(data) if Path(data).suffix else load_dataset(data, data_dir).X_train
+    start = time.perf_counter()
+    estimator.fit(X)
+    seconds = time.perf_counter() - start
+    table = pd.DataFrame(estimator.predict_proba(X), columns=[f"probability_{k}" for k in range(clusters)])
+    table.insert(0, "cluster", estimator.labels_)
+    table.to_csv(out, index=False)
+    if model_out:
+        save_model(estimator, model_out)
+    click.echo(f"{data}: {len(X)} rows in {len(np.unique(estimator.labels_))} of {clusters} clusters "
+               f"(trained in {seconds:.1f} s); wrote {out}" + (f" and {model_out}" if model_out else ""))
+
+
 @main.command("datasets")
-@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
+@_data_dir_option
 def list_datasets(data_dir):
     """List the data sets and whether their files verify.
 
@@ -175,9 +229,126 @@ def list_datasets(data_dir):
         click.echo(f"{status.name:<14} {availability:<10} {status.directory or '-'}  {check}")
 
 
+def _plots():
+    """``ssaae.plots``, imported only by the commands that draw: matplotlib is an optional dependency."""
+    try:
+        return importlib.import_module(".plots", __package__)
+    except ModuleNotFoundError as error:  # its message says what to install
+        raise click.ClickException(str(error)) from error
+
+
+def _parse_image_shape(context, option, value):
+    """``HxW`` as (height, width)."""
+    if value is None:
+        return None
+    height, x, width = value.lower().partition("x")
+    if not (x and height.isdigit() and width.isdigit() and int(height) > 0 and int(width) > 0):
+        raise click.BadParameter(f"{value!r} is not HEIGHTxWIDTH, e.g. 28x28")
+    return int(height), int(width)
+
+
+def _data_rows(data, data_dir, label_column):
+    """Features and labels of DATA: a data set's test split, or the rows of a .csv or .npy file."""
+    if Path(data).suffix:
+        return load_table(data, label_column)
+    dataset = load_dataset(data, data_dir)
+    return dataset.X_test, dataset.y_test
+
+
+def _data_features(data, data_dir):
+    """Features of DATA: a data set's test split, or the rows of a .csv or .npy file."""
+    return load_features(data) if Path(data).suffix else load_dataset(data, data_dir).X_test
+
+
+_model_argument = click.argument("model", type=click.Path(dir_okay=False))
+_png_option = click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="PNG",
+                           help="Image file to write.")
+_image_shape_option = click.option("--image-shape", callback=_parse_image_shape, metavar="HxW",
+                                   help="Height and width of an image.  [default: the square the features make]")
+
+
+@main.command()
+@_model_argument
+@_png_option
+@click.option("--styles", default=10, show_default=True, type=click.IntRange(min=1), metavar="N",
+              help="Rows of the grid: style draws, each decoded in every class or cluster.")
+@_image_shape_option
+def sample(model, out, styles, image_shape):
+    """Draw generated images: a column per class or cluster, a row per style draw.
+
+    MODEL is a file saved by `ssaae fit --out`. A row decodes one style in every class, so the class
+    changes along a row and the style down a column. Prints the path of the image.
+    """
+    plots = _plots()
+    click.echo(plots.sample_grid(load_model(model), out, styles, image_shape))
+
+
+@main.group()
+def plot():
+    """Pictures of a saved model and of benchmark runs, as PNG files (pip install 'ssaae[plot]').
+
+    MODEL is a file saved by `ssaae fit --out`. DATA is a data set (mnist, fashion-mnist, digits),
+    whose test split is drawn, or a .csv or .npy file as `ssaae fit` reads it. Each command prints
+    the path of the image it wrote.
+    """
+
+
+@plot.command("style-space")
+@_model_argument
+@click.argument("data")
+@_png_option
+@click.option("--label-column", default="label", show_default=True, metavar="NAME",
+              help="The label column of a CSV file.")
+@_data_dir_option
+def plot_style_space(model, data, out, label_column, data_dir):
+    """Scatter the style codes of DATA's rows, coloured by label."""
+    plots = _plots()
+    X, y = _data_rows(data, data_dir, label_column)
+    click.echo(plots.style_space(load_model(model), X, y, out))
+
+
+@plot.command("reconstructions")
+@_model_argument
+@click.argument("data")
+@_png_option
+@click.option("--images", default=10, show_default=True, type=click.IntRange(min=1), metavar="N",
+              help="Rows of DATA to draw, from the first.")
+@_image_shape_option
+@_data_dir_option
+def plot_reconstructions(model, data, out, images, image_shape, data_dir):
+    """Draw rows of DATA above their reconstructions."""
+    plots = _plots()
+    click.echo(plots.reconstructions(load_model(model), _data_features(data, data_dir), out, images, image_shape))
+
+
+@plot.command("clusters")
+@_model_argument
+@click.argument("data")
+@_png_option
+@click.option("--per-cluster", default=10, show_default=True, type=click.IntRange(min=1), metavar="N",
+              help="Images per cluster.")
+@_image_shape_option
+@_data_dir_option
+def plot_clusters(model, data, out, per_cluster, image_shape, data_dir):
+    """Draw, for each cluster (or class), the rows of DATA the model finds most likely in it."""
+    plots = _plots()
+    click.echo(plots.cluster_exemplars(load_model(model), _data_features(data, data_dir), out, per_cluster,
+                                       image_shape))
+
+
+@plot.command("label-efficiency")
+@click.argument("runs_csv", metavar="RUNS_CSV", type=click.Path(dir_okay=False))
+@_png_option
+def plot_label_efficiency(runs_csv, out):
+    """Plot test error against the number of labels, a line per method, from the runs.csv of
+    `ssaae bench label-efficiency`."""
+    plots = _plots()
+    click.echo(plots.label_efficiency(runs_csv, out))
+
+
 @main.group()
 def bench():
-    """Benchmarks: training speed, and test error against the number of labels."""
+    """Benchmarks: training speed, test error against the number of labels, and clustering."""
 
 
 @bench.command()
@@ -185,8 +356,7 @@ def bench():
 @click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1), help="Epochs to time.")
 @click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp32"]))
 @click.option("--device", default="auto", show_default=True)
-@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
+@_data_dir_option
 def throughput(dataset, epochs, precision, device, data_dir):
     """Time epochs of default training; print FLOP/s against the matmul peak and the phases' split."""
     data = load_dataset(dataset, data_dir)
@@ -206,7 +376,7 @@ def throughput(dataset, epochs, precision, device, data_dir):
               metavar="N", help="Labeled training rows of a run. Repeatable.")
 @click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1), metavar="S",
               help="Runs per method and label count, with seeds 0 to S-1.")
-@click.option("--methods", multiple=True, metavar="NAMES",
+@click.option("--methods", multiple=True, callback=_split_names, metavar="NAMES",
               help=f"Comma-separated or repeatable.  [default: all: {','.join(METHODS)}]")
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
               help="Folder of runs.csv and results.md.  [default: benchmarks/results/<dataset>]")
@@ -214,8 +384,7 @@ def throughput(dataset, epochs, precision, device, data_dir):
               help=f"Epochs of the AAE methods (max_iter).  [default: {SemiSupervisedAAEClassifier().max_iter}]")
 @click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
               help="Any other parameter of SemiSupervisedAAEClassifier for the AAE methods. Repeatable.")
-@click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
+@_data_dir_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def label_efficiency(dataset, labels, seeds, methods, out, epochs, params, data_dir, quiet):
     """Test error against the number of labels: the AAE and baselines, over several seeds.
@@ -224,7 +393,7 @@ def label_efficiency(dataset, labels, seeds, methods, out, epochs, params, data_
     mean ± std, the command, versions and machine) is rewritten from it. Run the same command
     again to resume: runs already in runs.csv are skipped.
     """
-    methods = [name for value in methods for name in value.split(",") if name] or list(METHODS)
+    methods = methods or list(METHODS)
     out = out or str(Path("benchmarks/results") / dataset)
     aae_params = {**params, **({"max_iter": epochs} if epochs else {})}
     command = shlex.join([
@@ -235,4 +404,44 @@ def label_efficiency(dataset, labels, seeds, methods, out, epochs, params, data_
     ])  # every option spelled out, so that it reruns the same benchmark whatever the defaults become
     run_benchmark(dataset, labels, seeds, methods, out, aae_params, data_dir, progress=not quiet, command=command)
     click.echo(summary_tables(summarize(Path(out) / "runs.csv")), nl=False)
+    click.echo(f"runs in {Path(out) / 'runs.csv'}, summary in {Path(out) / 'results.md'}")
+
+
+@bench.command("clustering")
+@click.option("--dataset", default="mnist", show_default=True, help="Data set whose training split to cluster.")
+@click.option("--clusters", multiple=True, default=(16, 30), show_default=True, type=click.IntRange(min=1),
+              metavar="N", help="Clusters of a run. Repeatable.")
+@click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1), metavar="S",
+              help="Runs per method and cluster count, with seeds 0 to S-1.")
+@click.option("--methods", multiple=True, callback=_split_names, metavar="NAMES",
+              help=f"Comma-separated or repeatable.  [default: all: {','.join(clustering_benchmark.METHODS)}]")
+@click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder of runs.csv and results.md.  [default: benchmarks/results/<dataset>-clustering]")
+@click.option("--epochs", type=click.IntRange(min=1), metavar="E",
+              help=f"Epochs of the AAE (max_iter).  [default: {AAEClustering().max_iter}]")
+@click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
+              help="Any other parameter of AAEClustering. Repeatable.")
+@_data_dir_option
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def bench_clustering(dataset, clusters, seeds, methods, out, epochs, params, data_dir, quiet):
+    """Unsupervised clusters against the classes: the AAE and k-means, over cluster counts and seeds.
+
+    Scores on the test split: the error by the paper's protocol (each cluster takes the label of
+    the validation image it ranks highest), NMI, the adjusted Rand index and, where there are as
+    many clusters as classes, the accuracy under the best one-to-one matching. Each finished run
+    is appended to DIR/runs.csv at once and DIR/results.md is rewritten from it. Run the same
+    command again to resume: runs already in runs.csv are skipped.
+    """
+    methods = methods or list(clustering_benchmark.METHODS)
+    out = out or str(Path("benchmarks/results") / f"{dataset}-clustering")
+    aae_params = {**params, **({"max_iter": epochs} if epochs else {})}
+    command = shlex.join([
+        "ssaae", "bench", "clustering", f"--dataset={dataset}", *[f"--clusters={n}" for n in clusters],
+        f"--seeds={seeds}", f"--methods={','.join(methods)}", f"--out={out}",
+        *([f"--epochs={epochs}"] if epochs else []), *[f"--param={name}={value!r}" for name, value in params.items()],
+        *([f"--data-dir={data_dir}"] if data_dir else []),
+    ])  # every option spelled out, so that it reruns the same benchmark whatever the defaults become
+    clustering_benchmark.run_benchmark(dataset, clusters, seeds, methods, out, aae_params, data_dir,
+                                       progress=not quiet, command=command)
+    click.echo(clustering_benchmark.summary_tables(clustering_benchmark.summarize(Path(out) / "runs.csv")), nl=False)
     click.echo(f"runs in {Path(out) / 'runs.csv'}, summary in {Path(out) / 'results.md'}")

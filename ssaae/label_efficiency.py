@@ -18,32 +18,35 @@ The methods (:data:`METHODS`):
 - ``self-training``: scikit-learn's ``SelfTrainingClassifier`` around a logistic regression.
 """
 
-import csv
-import os
-import platform
-import subprocess
 import time
 import warnings
 from datetime import datetime
-from importlib import metadata
-from numbers import Integral
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import sklearn
-import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from tqdm.auto import tqdm
 
 from .baselines import LabelsOnlyAAEClassifier
+from .benchmark_runs import (
+    RunsFile,
+    budget_cell,
+    markdown_table,
+    method_names,
+    metric_cell,
+    seed_list,
+    summarize_runs,
+    write_results,
+)
 from .classifier import SemiSupervisedAAEClassifier
 from .datasets import load_dataset, make_semisupervised
 
-COLUMNS = ("dataset", "method", "labels", "seed", "test_error", "validation_error", "epochs", "seconds",
-           "finished_at")
+RUNS_FILE = RunsFile("label-efficiency", {
+    "dataset": str, "method": str, "labels": int, "seed": int, "test_error": float, "validation_error": float,
+    "epochs": "Int64", "seconds": float, "finished_at": str,
+}, optional=("epochs",))
+COLUMNS = RUNS_FILE.columns
 
 # What the paper states, pinned so that the preset stays the paper's when the defaults are tuned.
 PAPER_SETTINGS = {
@@ -156,6 +159,7 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
 
     Examples
     --------
+    >>> import os
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     runs = run_benchmark("digits", labels=[50], seeds=2, methods=["label-spreading"],
@@ -165,14 +169,9 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
     >>> runs[["method", "labels", "seed"]].to_dict("records")
     [{'method': 'label-spreading', 'labels': 50, 'seed': 0}, {'method': 'label-spreading', 'labels': 50, 'seed': 1}]
     """
-    methods = list(dict.fromkeys(methods))
-    unknown = [name for name in methods if name not in METHODS]
-    if unknown:
-        raise ValueError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
-    if not methods:
-        raise ValueError("no method to run")
+    methods = method_names(methods, METHODS)
     labels = [int(n) for n in dict.fromkeys(labels)]
-    seeds = list(range(seeds)) if isinstance(seeds, Integral) else [int(seed) for seed in dict.fromkeys(seeds)]
+    seeds = seed_list(seeds)
     aae_params = dict(aae_params or {})
     if "random_state" in aae_params:
         raise ValueError("random_state is set by the seeds; pass seeds instead")
@@ -184,7 +183,7 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
     data = load_dataset(dataset, data_dir)
     out_dir = Path(out_dir or Path("benchmarks/results") / dataset)
     runs_csv = out_dir / "runs.csv"
-    finished = {_run_key(run) for run in read_runs(runs_csv).to_dict("records")}
+    finished = RUNS_FILE.finished(runs_csv, ("dataset", "method", "labels", "seed", "epochs"))
     pending = [(n_labels, seed, name) for n_labels in labels for seed in seeds for name in methods
                if (dataset, name, n_labels, seed, epochs[name]) not in finished]
     # One draw per label count and seed, shared by every method (and checked before any training).
@@ -198,8 +197,8 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
             bar.set_postfix_str(f"{name}, {n_labels} labels, seed {seed}")
             estimator = METHODS[name](random_state=seed, **aae_params)
             scores = _train_and_score(estimator, data, subsets[n_labels, seed])
-            append_run(runs_csv, {"dataset": dataset, "method": name, "labels": n_labels, "seed": seed, **scores,
-                                  "epochs": epochs[name]})
+            RUNS_FILE.append(runs_csv, {"dataset": dataset, "method": name, "labels": n_labels, "seed": seed,
+                                        **scores, "epochs": epochs[name]})
             write_summary(out_dir, command)
     return read_runs(runs_csv)
 
@@ -219,38 +218,10 @@ def _train_and_score(estimator, data, y):
     }
 
 
-def _run_key(run):
-    epochs = None if pd.isna(run["epochs"]) else int(run["epochs"])
-    return run["dataset"], run["method"], int(run["labels"]), int(run["seed"]), epochs
-
-
 def read_runs(runs_csv):
     """The finished runs of a ``runs.csv`` as a DataFrame with the columns of :data:`COLUMNS`;
     empty when there is no file yet. A last line cut short by a kill is left out."""
-    path = Path(runs_csv)
-    if not path.is_file() or path.stat().st_size == 0:
-        return pd.DataFrame({column: [] for column in COLUMNS})
-    runs = pd.read_csv(path, dtype={"dataset": str, "method": str, "finished_at": str})
-    if tuple(runs.columns) != COLUMNS:
-        raise ValueError(f"{path} is not a label-efficiency runs.csv: its columns are {', '.join(runs.columns)}")
-    runs = runs.dropna(subset=[column for column in COLUMNS if column != "epochs"]).reset_index(drop=True)
-    return runs.astype({"labels": int, "seed": int, "epochs": "Int64"})
-
-
-def append_run(runs_csv, row):
-    """Append one run to ``runs_csv``, writing the header first if the file is new."""
-    path = Path(runs_csv)
-    new = not path.is_file() or path.stat().st_size == 0
-    with open(path, "a+b") as file:
-        if not new:
-            file.seek(-1, os.SEEK_END)
-            if file.read(1) != b"\n":  # a line cut short by a kill: end it, read_runs drops it
-                file.write(b"\n")
-    with open(path, "a", newline="") as file:
-        writer = csv.DictWriter(file, COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+    return RUNS_FILE.read(runs_csv)
 
 
 def summarize(runs_csv):
@@ -264,19 +235,7 @@ def summarize(runs_csv):
         validation_error_mean, validation_error_std, minutes_mean``; methods in the order of
         :data:`METHODS`. A standard deviation over one run is NaN.
     """
-    runs = read_runs(runs_csv).assign(minutes=lambda runs: runs["seconds"] / 60)
-    summary = runs.groupby(["dataset", "method", "epochs", "labels"], dropna=False).agg(
-        runs=("test_error", "size"),
-        test_error_mean=("test_error", "mean"),
-        test_error_std=("test_error", "std"),
-        validation_error_mean=("validation_error", "mean"),
-        validation_error_std=("validation_error", "std"),
-        minutes_mean=("minutes", "mean"),
-    ).reset_index()
-    order = {name: index for index, name in enumerate(METHODS)}
-    summary["method_order"] = summary["method"].map(lambda name: order.get(name, len(order)))
-    summary = summary.sort_values(["dataset", "method_order", "method", "epochs", "labels"])
-    return summary.drop(columns="method_order").reset_index(drop=True)
+    return summarize_runs(read_runs(runs_csv), ("epochs", "labels"), ("test_error", "validation_error"), METHODS)
 
 
 def summary_tables(summary):
@@ -286,44 +245,13 @@ def summary_tables(summary):
         return "No finished runs yet.\n"
     sections = []
     for dataset, part in summary.groupby("dataset", sort=False):
-        budgets = part.groupby("method", sort=False)["epochs"].nunique(dropna=False)
-        part = part.assign(row=[
-            f"{method} ({epochs} epochs)" if budgets[method] > 1 else method
-            for method, epochs in zip(part["method"], part["epochs"])
-        ])
+        tables = [markdown_table(part, "labels", "{} labels", cell) for cell in (
+            metric_cell("test_error"), metric_cell("validation_error"), budget_cell)]
         sections.append(f"## {dataset}\n\n"
-                        f"Test error, % (mean ± std over n runs)\n\n{_table(part, _test_error)}\n"
-                        f"Validation error, % (mean ± std over n runs)\n\n{_table(part, _validation_error)}\n"
-                        f"Epochs and minutes per run (means)\n\n{_table(part, _budget)}")
+                        f"Test error, % (mean ± std over n runs)\n\n{tables[0]}\n"
+                        f"Validation error, % (mean ± std over n runs)\n\n{tables[1]}\n"
+                        f"Epochs and minutes per run (means)\n\n{tables[2]}")
     return "\n".join(sections)
-
-
-def _table(part, cell):
-    label_counts = sorted(part["labels"].unique())
-    lines = ["| method | " + " | ".join(f"{n} labels" for n in label_counts) + " |",
-             "| --- |" + " --- |" * len(label_counts)]
-    for row, group in part.groupby("row", sort=False):
-        by_labels = {record["labels"]: record for record in group.to_dict("records")}
-        cells = [cell(by_labels[n]) if n in by_labels else "–" for n in label_counts]
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _mean_std(mean, std, runs):
-    return f"{mean:.2f} ± {std:.2f} ({runs})" if runs > 1 else f"{mean:.2f} ({runs})"
-
-
-def _test_error(record):
-    return _mean_std(record["test_error_mean"], record["test_error_std"], record["runs"])
-
-
-def _validation_error(record):
-    return _mean_std(record["validation_error_mean"], record["validation_error_std"], record["runs"])
-
-
-def _budget(record):
-    minutes = f"{record['minutes_mean']:.1f} min"
-    return minutes if pd.isna(record["epochs"]) else f"{record['epochs']} epochs, {minutes}"
 
 
 def write_summary(out_dir, command):
@@ -353,59 +281,4 @@ def write_summary(out_dir, command):
     ]
     if "aae-paper" in methods:
         lines += ["What `aae-paper` keeps from the paper and what it assumes:", "", PAPER_ASSUMPTIONS]
-    lines += [
-        "## How these were produced",
-        "",
-        f"- Command: `{command}`",
-        f"- Runs: {len(runs)}" + (f", finished {runs['finished_at'].min()} to {runs['finished_at'].max()}"
-                                   if len(runs) else ""),
-        f"- Versions: {environment_versions()}",
-        f"- Machine: {machine_description()}",
-        f"- Written: {datetime.now().astimezone().isoformat(timespec='seconds')}",
-        "",
-    ]
-    path = out_dir / "results.md"
-    partial = path.with_name(path.name + ".part")
-    partial.write_text("\n".join(lines))
-    partial.replace(path)  # readers never see half a file
-    return path
-
-
-def environment_versions():
-    """Versions of Python, torch, numpy, scikit-learn and ssaae (with its git revision if known)."""
-    versions = (f"python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}, "
-                f"scikit-learn {sklearn.__version__}, ssaae {metadata.version('ssaae')}")
-    revision = _git_revision()
-    return f"{versions} ({revision})" if revision else versions
-
-
-def _git_revision():
-    checkout = Path(__file__).resolve().parents[1]
-    if not (checkout / ".git").exists():  # an installed copy, not a checkout
-        return ""
-    try:
-        commit = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True, timeout=10).stdout.strip()
-        changes = subprocess.run(["git", "-C", checkout, "status", "--porcelain", "--untracked-files=no"],
-                                 capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return f"git {commit}" + (", with uncommitted changes" if changes else "")
-
-
-def machine_description():
-    """CPU model, cores, torch threads and operating system."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    threads = torch.get_num_threads()
-    return (f"{_cpu_model()}, {cores} cores, torch on {threads} thread{'s' if threads > 1 else ''}, "
-            f"{platform.system()} {platform.machine()}")
-
-
-def _cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return write_results(out_dir / "results.md", lines, runs, command)

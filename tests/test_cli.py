@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from cli_runner import assert_one_line_error, run
 
-from ssaae.cli import main
 from ssaae.datasets import load_dataset
 from ssaae.persistence import load_model
 
@@ -22,17 +21,6 @@ NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(arg) for arg in args])
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    assert isinstance(result.exception, SystemExit), "the command raised instead of exiting"
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.fixture(scope="module")

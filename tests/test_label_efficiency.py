@@ -9,11 +9,10 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
-from click.testing import CliRunner
+from cli_runner import run
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
 from ssaae import SemiSupervisedAAEClassifier
-from ssaae.cli import main
 from ssaae.datasets import load_dataset, make_semisupervised
 from ssaae.label_efficiency import (
     COLUMNS,
@@ -65,9 +64,6 @@ def recorders(monkeypatch, tmp_path):
             name, log, tmp_path / "out", random_state))
     return log
 
-
-def run(*args):
-    return CliRunner().invoke(main, [str(arg) for arg in args])
 
 
 # runs.csv
