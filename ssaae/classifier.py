@@ -35,6 +35,12 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         features suits any real values. ``"auto"`` picks bce when every feature is in [0, 1].
     input_noise : float, default=0.3
         Standard deviation of the Gaussian noise added to the encoder's input during training.
+    consistency_weight : float, default=1.0
+        Weight of a consistency term in the reconstruction phase: q(y|x) should not change
+        under the input change of length ``consistency_radius`` it is most sensitive to
+        (virtual adversarial training, Miyato et al. 2018). Not in the paper; 0 turns it off.
+    consistency_radius : float, default=2.0
+        Length of that input change, in the units of the (standardized) features.
     reconstruction_lr, regularization_lr, semi_supervised_lr : float
         Adam learning rates of the reconstruction phase (default 1e-3), of the adversarial
         phase, discriminators and encoder alike (default 2e-4), and of the semi-supervised
@@ -92,7 +98,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
     """
 
     def __init__(self, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
-                 style_dim=10, reconstruction_loss="auto", input_noise=0.3, reconstruction_lr=1e-3,
+                 style_dim=10, reconstruction_loss="auto", input_noise=0.3, consistency_weight=1.0,
+                 consistency_radius=2.0, reconstruction_lr=1e-3,
                  regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam", learning_rate_drops=(),
                  batch_size=100,
                  labeled_batch_size=100, max_iter=100, precision="auto", device="auto",
@@ -102,6 +109,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         self.style_dim = style_dim
         self.reconstruction_loss = reconstruction_loss
         self.input_noise = input_noise
+        self.consistency_weight = consistency_weight
+        self.consistency_radius = consistency_radius
         self.reconstruction_lr = reconstruction_lr
         self.regularization_lr = regularization_lr
         self.semi_supervised_lr = semi_supervised_lr
@@ -139,7 +148,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
                              "a classifier needs at least two")
         training = TrainingConfig(self.batch_size, self.labeled_batch_size, self.reconstruction_lr,
                                   self.regularization_lr, self.semi_supervised_lr, self.input_noise,
-                                  optimizer=self.optimizer)
+                                  optimizer=self.optimizer, consistency_weight=self.consistency_weight,
+                                  consistency_radius=self.consistency_radius)
         self._fit_networks(X, len(self.classes_), training, X[labeled], label_index)
         self.label_distributions_ = self.predict_proba(X)
         self.transduction_ = self.classes_[self.label_distributions_.argmax(1)]

@@ -25,6 +25,8 @@ class TrainingConfig:
     input_noise: float = 0.3
     precision: str = "fp32"
     optimizer: str = "adam"
+    consistency_weight: float = 0.0
+    consistency_radius: float = 2.0
 
 
 def resolve_device(device):
@@ -102,13 +104,34 @@ def reconstruction_loss(model, output, target):
     return F.mse_loss(output.float(), target, reduction="none").sum(1).mean()
 
 
-def reconstruction_phase(model, optimizer, x_noisy, x, amp):
-    """Encoder and decoder learn to rebuild ``x`` from its noisy copy. Returns the loss and the
-    detached encoder outputs, which the discriminators reuse as samples of q(y) and q(z)."""
+def virtual_adversarial_loss(model, x, radius, generator):
+    """How much q(y|x) changes under the input change of length ``radius`` it is most sensitive
+    to: KL(q(y|x) || q(y|x + r)), r found by one power iteration from a random direction (virtual
+    adversarial training, Miyato et al. 2018). q(y|x) is the target and gets no gradient."""
+    with torch.no_grad():
+        target = model.encode(x)[0].float().softmax(dim=1)
+
+    def divergence(change):
+        logits = model.encode(x + change)[0].float()
+        return F.kl_div(logits.log_softmax(dim=1), target, reduction="batchmean")
+
+    probe = 1e-6 * F.normalize(torch.randn(x.shape, generator=generator, device=x.device), dim=1)
+    (gradient,) = torch.autograd.grad(divergence(probe.requires_grad_()), probe)
+    return divergence(radius * F.normalize(gradient, dim=1))
+
+
+def reconstruction_phase(model, optimizer, x_noisy, x, amp, config=None, generator=None):
+    """Encoder and decoder learn to rebuild ``x`` from its noisy copy; with a ``config`` whose
+    ``consistency_weight`` is not 0, the class head also learns to keep q(y|x) steady under
+    :func:`virtual_adversarial_loss`. Returns the loss and the detached encoder outputs, which the
+    discriminators reuse as samples of q(y) and q(z)."""
     with amp:
         class_logits, style = model.encode(x_noisy)
         class_probs = class_logits.float().softmax(dim=1)
         loss = reconstruction_loss(model, model.decode(class_probs, style), x)
+        if config is not None and config.consistency_weight:
+            loss = loss + config.consistency_weight * virtual_adversarial_loss(
+                model, x, config.consistency_radius, generator)
     _step(optimizer, loss)
     return loss.detach(), class_probs.detach(), style.detach()
 
@@ -183,7 +206,7 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
             x = X[batch]
             x_noisy = _with_noise(x, config.input_noise, generator)
             reconstruction, class_probs, style = reconstruction_phase(
-                model, optimizers["reconstruction"], x_noisy, x, amp
+                model, optimizers["reconstruction"], x_noisy, x, amp, config, generator
             )
             step_losses += [reconstruction, *regularization_phase(
                 model, optimizers["discriminator"], optimizers["generator"], x_noisy, class_probs, style,

