@@ -32,6 +32,13 @@ class AAEClustering(ClusterMixin, BaseAAE):
         As in :class:`~ssaae.SemiSupervisedAAEClassifier`.
     input_noise : float, default=0.3
         Standard deviation of the Gaussian noise added to the encoder's input during training.
+    consistency_weight, consistency_radius : float, default=1.0 and 2.0
+        The virtual adversarial consistency term of
+        :class:`~ssaae.SemiSupervisedAAEClassifier`, here on the cluster assignments.
+    balance_weight : float, default=5.0
+        Weight of a term that keeps every cluster in use: log ``n_clusters`` minus the entropy
+        of a minibatch's mean assignment. The discriminators judge one code at a time and cannot
+        see a few clusters taking all rows. Not in the paper; 0 turns it off.
     reconstruction_lr, regularization_lr : float
         Learning rates of the reconstruction phase (default 1e-3) and of the adversarial phase
         (default 2e-4).
@@ -67,7 +74,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
     """
 
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
-                 style_dim=5, reconstruction_loss="auto", input_noise=0.3, reconstruction_lr=1e-3,
+                 style_dim=5, reconstruction_loss="auto", input_noise=0.3, consistency_weight=1.0,
+                 consistency_radius=2.0, balance_weight=5.0, reconstruction_lr=1e-3,
                  regularization_lr=2e-4, optimizer="adam", learning_rate_drops=(), batch_size=100, max_iter=100,
                  precision="auto", device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
@@ -76,6 +84,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
         self.style_dim = style_dim
         self.reconstruction_loss = reconstruction_loss
         self.input_noise = input_noise
+        self.consistency_weight = consistency_weight
+        self.consistency_radius = consistency_radius
+        self.balance_weight = balance_weight
         self.reconstruction_lr = reconstruction_lr
         self.regularization_lr = regularization_lr
         self.optimizer = optimizer
@@ -99,7 +110,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
             raise ValueError(f"n_clusters must be a positive int, got {self.n_clusters!r}")
         training = TrainingConfig(self.batch_size, reconstruction_lr=self.reconstruction_lr,
                                   regularization_lr=self.regularization_lr, input_noise=self.input_noise,
-                                  optimizer=self.optimizer)
+                                  optimizer=self.optimizer, consistency_weight=self.consistency_weight,
+                                  consistency_radius=self.consistency_radius, balance_weight=self.balance_weight)
         self._fit_networks(X, int(self.n_clusters), training)
         self.labels_ = self.predict(X)
         return self

@@ -5,6 +5,7 @@ encoder as their adversary), (3) semi-supervised cross-entropy on a minibatch of
 Each phase steps only the optimizer of the parameters it owns. Nothing here knows scikit-learn.
 """
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +28,7 @@ class TrainingConfig:
     optimizer: str = "adam"
     consistency_weight: float = 0.0
     consistency_radius: float = 2.0
+    balance_weight: float = 0.0
 
 
 def resolve_device(device):
@@ -150,10 +152,19 @@ def _fooling_loss(discriminator, encoder_samples):
     return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
 
 
+def imbalance(class_probs):
+    """log K minus the entropy of the minibatch's mean q(y): 0 when every category is used
+    equally, log K when one takes all."""
+    mean = class_probs.mean(0)
+    return math.log(len(mean)) + (mean * mean.clamp_min(1e-12).log()).sum()
+
+
 def regularization_phase(model, discriminator_optimizer, generator_optimizer, x_noisy, class_probs, style,
-                         generator, amp):
+                         generator, amp, balance_weight=0.0):
     """The discriminators learn to tell prior samples from encoder outputs, then the encoder learns
-    to fool them, pushing q(y) towards one-hot categorical codes and q(z) towards N(0, I)."""
+    to fool them, pushing q(y) towards one-hot categorical codes and q(z) towards N(0, I). A
+    discriminator judges one code at a time, so it cannot see that the encoder uses only a few of
+    the categories; ``balance_weight`` adds :func:`imbalance` to the encoder's loss for that."""
     n, device = len(x_noisy), x_noisy.device
     prior_class = sample_categorical(n, model.config.n_classes, generator, device)
     prior_style = sample_gaussian(n, model.config.style_dim, generator, device)
@@ -167,9 +178,12 @@ def regularization_phase(model, discriminator_optimizer, generator_optimizer, x_
     model.style_discriminator.requires_grad_(False)
     with amp:
         class_logits, style = model.encode(x_noisy)
-        generator_loss = _fooling_loss(model.class_discriminator, class_logits.float().softmax(dim=1)) + (
+        class_probs = class_logits.float().softmax(dim=1)
+        generator_loss = _fooling_loss(model.class_discriminator, class_probs) + (
             _fooling_loss(model.style_discriminator, style)
         )
+        if balance_weight:
+            generator_loss = generator_loss + balance_weight * imbalance(class_probs)
     _step(generator_optimizer, generator_loss)
     model.class_discriminator.requires_grad_(True)
     model.style_discriminator.requires_grad_(True)
@@ -210,7 +224,7 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
             )
             step_losses += [reconstruction, *regularization_phase(
                 model, optimizers["discriminator"], optimizers["generator"], x_noisy, class_probs, style,
-                generator, amp,
+                generator, amp, config.balance_weight,
             )]
         if X_labeled is not None:
             labeled = torch.randint(len(X_labeled), (config.labeled_batch_size,), generator=generator,

@@ -1,5 +1,7 @@
 """The networks, the priors and the three training phases."""
 
+import math
+
 import pytest
 import torch
 from torch.nn import functional as F
@@ -10,6 +12,7 @@ from ssaae.training import (
     TrainingConfig,
     autocast,
     divide_learning_rates,
+    imbalance,
     make_optimizers,
     reconstruction_phase,
     regularization_phase,
@@ -171,3 +174,8 @@ def test_virtual_adversarial_change_moves_predictions_more_than_a_random_change_
     assert adversarial > 2 * random > 0
     adversarial.backward()
     assert model.class_head.weight.grad.abs().sum() > 0  # the consistency term trains the class head
+
+
+def test_imbalance_is_zero_for_equal_use_and_log_k_when_one_category_takes_all():
+    assert float(imbalance(torch.eye(4))) == pytest.approx(0, abs=1e-6)
+    assert float(imbalance(torch.eye(4)[[2, 2, 2]])) == pytest.approx(math.log(4), abs=1e-5)
