@@ -21,8 +21,6 @@ NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-
-
 @pytest.fixture(scope="module")
 def digits():
     return load_dataset("digits")

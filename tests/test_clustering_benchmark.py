@@ -32,8 +32,6 @@ TINY_OPTIONS = ["--param", "hidden_layer_sizes=(32,)", "--param", "discriminator
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-
-
 @pytest.fixture(scope="module")
 def digits():
     return load_dataset("digits")

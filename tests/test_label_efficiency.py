@@ -65,7 +65,6 @@ def recorders(monkeypatch, tmp_path):
     return log
 
 
-
 # runs.csv
 
 def test_every_run_is_a_row_of_runs_csv_with_the_benchmark_columns(finished_benchmark):

@@ -107,8 +107,6 @@ def write_runs(path, methods):
     return path
 
 
-
-
 # sample_grid
 
 def test_sample_grid_has_a_column_per_class_and_a_row_per_style_draw(classifier, tmp_path):
