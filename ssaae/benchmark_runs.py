@@ -222,7 +222,8 @@ def budget_cell(record):
 def write_results(path, lines, runs, command):
     """Write a results.md: ``lines``, then how the runs were produced (the command, the number of
     runs and when they finished, the package versions, the machine and the date). Readers never
-    see half a file.
+    see half a file, and two benchmark processes sharing a folder (each on its own label counts,
+    say) do not trip over each other's partial file: the last to finish a run writes the table.
 
     Returns
     -------
@@ -242,7 +243,7 @@ def write_results(path, lines, runs, command):
         "",
     ]
     path = Path(path)
-    partial = path.with_name(path.name + ".part")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     partial.write_text("\n".join(lines))
     partial.replace(path)
     return path
