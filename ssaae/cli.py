@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import clustering_benchmark
+from . import clustering_benchmark, label_efficiency
 from .baselines import LabelsOnlyAAEClassifier
 from .classifier import SemiSupervisedAAEClassifier
 from .clustering import AAEClustering
@@ -26,7 +26,6 @@ from .datasets import (
     load_table,
     make_semisupervised,
 )
-from .label_efficiency import METHODS, run_benchmark, summarize, summary_tables
 from .persistence import load_model, save_model
 from .throughput import measure_throughput
 from .training import resolve_device, resolve_precision
@@ -370,60 +369,69 @@ def throughput(dataset, epochs, precision, device, data_dir):
         click.echo(line)
 
 
+def _benchmark_options(benchmark, estimator, size, default_sizes, size_help, out_suffix):
+    """The options of a benchmark command; ``--<size>`` (labels, clusters) is what its runs vary
+    besides the method and the seed."""
+    options = [
+        click.option("--dataset", default="mnist", show_default=True, help="Data set to train and score on."),
+        click.option(f"--{size}", "sizes", multiple=True, default=default_sizes, show_default=True,
+                     type=click.IntRange(min=1), metavar="N", help=f"{size_help} Repeatable."),
+        click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1), metavar="S",
+                     help=f"Runs per method and --{size} value, with seeds 0 to S-1."),
+        click.option("--methods", multiple=True, callback=_split_names, metavar="NAMES",
+                     help=f"Comma-separated or repeatable.  [default: all: {','.join(benchmark.METHODS)}]"),
+        click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
+                     help=f"Folder of runs.csv and results.md.  [default: benchmarks/results/<dataset>{out_suffix}]"),
+        click.option("--epochs", type=click.IntRange(min=1), metavar="E",
+                     help=f"Epochs of the AAE methods (max_iter).  [default: {estimator().max_iter}]"),
+        click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
+                     help=f"Any other parameter of {estimator.__name__} for the AAE methods. Repeatable."),
+        _data_dir_option,
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+def _run_benchmark(benchmark, command_name, size, out_suffix, dataset, sizes, seeds, methods, out, epochs, params,
+                   data_dir, quiet):
+    """Run ``benchmark`` (a module with METHODS, run_benchmark, summarize and summary_tables) with
+    the options of :func:`_benchmark_options`; print its tables."""
+    methods = methods or list(benchmark.METHODS)
+    out = out or str(Path("benchmarks/results") / f"{dataset}{out_suffix}")
+    aae_params = {**params, **({"max_iter": epochs} if epochs else {})}
+    command = shlex.join([
+        "ssaae", "bench", command_name, f"--dataset={dataset}", *[f"--{size}={n}" for n in sizes],
+        f"--seeds={seeds}", f"--methods={','.join(methods)}", f"--out={out}",
+        *([f"--epochs={epochs}"] if epochs else []), *[f"--param={name}={value!r}" for name, value in params.items()],
+        *([f"--data-dir={data_dir}"] if data_dir else []),
+    ])  # every option spelled out, so that it reruns the same benchmark whatever the defaults become
+    benchmark.run_benchmark(dataset, sizes, seeds, methods, out, aae_params, data_dir, progress=not quiet,
+                            command=command)
+    click.echo(benchmark.summary_tables(benchmark.summarize(Path(out) / "runs.csv")), nl=False)
+    click.echo(f"runs in {Path(out) / 'runs.csv'}, summary in {Path(out) / 'results.md'}")
+
+
 @bench.command("label-efficiency")
-@click.option("--dataset", default="mnist", show_default=True, help="Data set to train and score on.")
-@click.option("--labels", multiple=True, default=(100, 1000), show_default=True, type=click.IntRange(min=1),
-              metavar="N", help="Labeled training rows of a run. Repeatable.")
-@click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1), metavar="S",
-              help="Runs per method and label count, with seeds 0 to S-1.")
-@click.option("--methods", multiple=True, callback=_split_names, metavar="NAMES",
-              help=f"Comma-separated or repeatable.  [default: all: {','.join(METHODS)}]")
-@click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
-              help="Folder of runs.csv and results.md.  [default: benchmarks/results/<dataset>]")
-@click.option("--epochs", type=click.IntRange(min=1), metavar="E",
-              help=f"Epochs of the AAE methods (max_iter).  [default: {SemiSupervisedAAEClassifier().max_iter}]")
-@click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
-              help="Any other parameter of SemiSupervisedAAEClassifier for the AAE methods. Repeatable.")
-@_data_dir_option
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def label_efficiency(dataset, labels, seeds, methods, out, epochs, params, data_dir, quiet):
+@_benchmark_options(label_efficiency, SemiSupervisedAAEClassifier, "labels", (100, 1000),
+                    "Labeled training rows of a run.", "")
+def bench_label_efficiency(**options):
     """Test error against the number of labels: the AAE and baselines, over several seeds.
 
     Each finished run is appended to DIR/runs.csv at once and DIR/results.md (tables of
     mean ± std, the command, versions and machine) is rewritten from it. Run the same command
     again to resume: runs already in runs.csv are skipped.
     """
-    methods = methods or list(METHODS)
-    out = out or str(Path("benchmarks/results") / dataset)
-    aae_params = {**params, **({"max_iter": epochs} if epochs else {})}
-    command = shlex.join([
-        "ssaae", "bench", "label-efficiency", f"--dataset={dataset}", *[f"--labels={n}" for n in labels],
-        f"--seeds={seeds}", f"--methods={','.join(methods)}", f"--out={out}",
-        *([f"--epochs={epochs}"] if epochs else []), *[f"--param={name}={value!r}" for name, value in params.items()],
-        *([f"--data-dir={data_dir}"] if data_dir else []),
-    ])  # every option spelled out, so that it reruns the same benchmark whatever the defaults become
-    run_benchmark(dataset, labels, seeds, methods, out, aae_params, data_dir, progress=not quiet, command=command)
-    click.echo(summary_tables(summarize(Path(out) / "runs.csv")), nl=False)
-    click.echo(f"runs in {Path(out) / 'runs.csv'}, summary in {Path(out) / 'results.md'}")
+    _run_benchmark(label_efficiency, "label-efficiency", "labels", "", **options)
 
 
 @bench.command("clustering")
-@click.option("--dataset", default="mnist", show_default=True, help="Data set whose training split to cluster.")
-@click.option("--clusters", multiple=True, default=(16, 30), show_default=True, type=click.IntRange(min=1),
-              metavar="N", help="Clusters of a run. Repeatable.")
-@click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1), metavar="S",
-              help="Runs per method and cluster count, with seeds 0 to S-1.")
-@click.option("--methods", multiple=True, callback=_split_names, metavar="NAMES",
-              help=f"Comma-separated or repeatable.  [default: all: {','.join(clustering_benchmark.METHODS)}]")
-@click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
-              help="Folder of runs.csv and results.md.  [default: benchmarks/results/<dataset>-clustering]")
-@click.option("--epochs", type=click.IntRange(min=1), metavar="E",
-              help=f"Epochs of the AAE (max_iter).  [default: {AAEClustering().max_iter}]")
-@click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
-              help="Any other parameter of AAEClustering. Repeatable.")
-@_data_dir_option
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def bench_clustering(dataset, clusters, seeds, methods, out, epochs, params, data_dir, quiet):
+@_benchmark_options(clustering_benchmark, AAEClustering, "clusters", (16, 30), "Clusters of a run.", "-clustering")
+def bench_clustering(**options):
     """Unsupervised clusters against the classes: the AAE and k-means, over cluster counts and seeds.
 
     Scores on the test split: the error by the paper's protocol (each cluster takes the label of
@@ -432,16 +440,4 @@ def bench_clustering(dataset, clusters, seeds, methods, out, epochs, params, dat
     is appended to DIR/runs.csv at once and DIR/results.md is rewritten from it. Run the same
     command again to resume: runs already in runs.csv are skipped.
     """
-    methods = methods or list(clustering_benchmark.METHODS)
-    out = out or str(Path("benchmarks/results") / f"{dataset}-clustering")
-    aae_params = {**params, **({"max_iter": epochs} if epochs else {})}
-    command = shlex.join([
-        "ssaae", "bench", "clustering", f"--dataset={dataset}", *[f"--clusters={n}" for n in clusters],
-        f"--seeds={seeds}", f"--methods={','.join(methods)}", f"--out={out}",
-        *([f"--epochs={epochs}"] if epochs else []), *[f"--param={name}={value!r}" for name, value in params.items()],
-        *([f"--data-dir={data_dir}"] if data_dir else []),
-    ])  # every option spelled out, so that it reruns the same benchmark whatever the defaults become
-    clustering_benchmark.run_benchmark(dataset, clusters, seeds, methods, out, aae_params, data_dir,
-                                       progress=not quiet, command=command)
-    click.echo(clustering_benchmark.summary_tables(clustering_benchmark.summarize(Path(out) / "runs.csv")), nl=False)
-    click.echo(f"runs in {Path(out) / 'runs.csv'}, summary in {Path(out) / 'results.md'}")
+    _run_benchmark(clustering_benchmark, "clustering", "clusters", "-clustering", **options)
