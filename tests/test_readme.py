@@ -23,3 +23,12 @@ def test_cli_help_lists_the_commands_the_readme_uses():
     commands = set(re.findall(r"^ssaae (\w+)", README, re.MULTILINE))
     help_text = subprocess.run(["ssaae", "--help"], capture_output=True, text=True, check=True).stdout
     assert commands and all(f"  {command} " in help_text for command in commands)
+
+
+def test_results_quoted_in_the_readme_are_those_of_the_results_files_it_links():
+    results = README.split("\n## Results\n")[1].split("\n## ")[0]
+    linked = re.findall(r"\]\((benchmarks/results/[^)]+/results\.md)\)", results)
+    committed = "".join((Path(__file__).parents[1] / path).read_text() for path in linked)
+    quoted = re.findall(r"[0-9.]+ ± [0-9.]+ \(\d+\)", results)
+    assert linked and quoted
+    assert [figure for figure in quoted if figure not in committed] == []
