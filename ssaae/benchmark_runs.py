@@ -250,25 +250,28 @@ def write_results(path, lines, runs, command):
 
 
 def environment_versions():
-    """Versions of Python, torch, numpy, scikit-learn and ssaae (with its git revision if known)."""
+    """Versions of Python, torch, numpy, scikit-learn and ssaae (with its git revision if known,
+    and whether the package's code differs from it; a benchmark's own results files do)."""
     versions = (f"python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}, "
                 f"scikit-learn {sklearn.__version__}, ssaae {metadata.version('ssaae')}")
     revision = _git_revision()
     return f"{versions} ({revision})" if revision else versions
 
 
-def _git_revision():
-    checkout = Path(__file__).resolve().parents[1]
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def _git_revision(checkout=_CHECKOUT):
     if not (checkout / ".git").exists():  # an installed copy, not a checkout
         return ""
     try:
         commit = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, check=True, timeout=10).stdout.strip()
-        changes = subprocess.run(["git", "-C", checkout, "status", "--porcelain", "--untracked-files=no"],
-                                 capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        changes = subprocess.run(["git", "-C", checkout, "status", "--porcelain", "--untracked-files=no", "--",
+                                  "ssaae"], capture_output=True, text=True, check=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
-    return f"git {commit}" + (", with uncommitted changes" if changes else "")
+    return f"git {commit}" + (", with uncommitted changes to ssaae/" if changes else "")  # results files change
 
 
 def machine_description():
