@@ -3,6 +3,7 @@ draw samples and plots, list the data sets, run the benchmarks. Thin: each comma
 the library, prints."""
 
 import ast
+import functools
 import importlib
 import platform
 import shlex
@@ -369,9 +370,10 @@ def throughput(dataset, epochs, precision, device, data_dir):
         click.echo(line)
 
 
-def _benchmark_options(benchmark, estimator, size, default_sizes, size_help, out_suffix):
-    """The options of a benchmark command; ``--<size>`` (labels, clusters) is what its runs vary
-    besides the method and the seed."""
+def _benchmark_command(benchmark, estimator, size, default_sizes, size_help, out_suffix):
+    """Make the decorated function, whose docstring is the help, a command running ``benchmark``
+    (a module with METHODS, run_benchmark, summarize and summary_tables); ``--<size>`` (labels,
+    clusters) is what its runs vary besides the method and the seed."""
     options = [
         click.option("--dataset", default="mnist", show_default=True, help="Data set to train and score on."),
         click.option(f"--{size}", "sizes", multiple=True, default=default_sizes, show_default=True,
@@ -390,22 +392,22 @@ def _benchmark_options(benchmark, estimator, size, default_sizes, size_help, out
         click.option("--quiet", is_flag=True, help="No progress bar."),
     ]
 
-    def decorate(command):
+    def decorate(help_function):
+        @functools.wraps(help_function)
+        def command(**values):
+            _run_benchmark(benchmark, size, out_suffix, **values)
         for option in reversed(options):
             command = option(command)
         return command
     return decorate
 
 
-def _run_benchmark(benchmark, command_name, size, out_suffix, dataset, sizes, seeds, methods, out, epochs, params,
-                   data_dir, quiet):
-    """Run ``benchmark`` (a module with METHODS, run_benchmark, summarize and summary_tables) with
-    the options of :func:`_benchmark_options`; print its tables."""
+def _run_benchmark(benchmark, size, out_suffix, dataset, sizes, seeds, methods, out, epochs, params, data_dir, quiet):
     methods = methods or list(benchmark.METHODS)
     out = out or str(Path("benchmarks/results") / f"{dataset}{out_suffix}")
     aae_params = {**params, **({"max_iter": epochs} if epochs else {})}
     command = shlex.join([
-        "ssaae", "bench", command_name, f"--dataset={dataset}", *[f"--{size}={n}" for n in sizes],
+        "ssaae", "bench", click.get_current_context().info_name, f"--dataset={dataset}", *[f"--{size}={n}" for n in sizes],
         f"--seeds={seeds}", f"--methods={','.join(methods)}", f"--out={out}",
         *([f"--epochs={epochs}"] if epochs else []), *[f"--param={name}={value!r}" for name, value in params.items()],
         *([f"--data-dir={data_dir}"] if data_dir else []),
@@ -417,21 +419,20 @@ def _run_benchmark(benchmark, command_name, size, out_suffix, dataset, sizes, se
 
 
 @bench.command("label-efficiency")
-@_benchmark_options(label_efficiency, SemiSupervisedAAEClassifier, "labels", (100, 1000),
+@_benchmark_command(label_efficiency, SemiSupervisedAAEClassifier, "labels", (100, 1000),
                     "Labeled training rows of a run.", "")
-def bench_label_efficiency(**options):
+def bench_label_efficiency():
     """Test error against the number of labels: the AAE and baselines, over several seeds.
 
     Each finished run is appended to DIR/runs.csv at once and DIR/results.md (tables of
     mean ± std, the command, versions and machine) is rewritten from it. Run the same command
     again to resume: runs already in runs.csv are skipped.
     """
-    _run_benchmark(label_efficiency, "label-efficiency", "labels", "", **options)
 
 
 @bench.command("clustering")
-@_benchmark_options(clustering_benchmark, AAEClustering, "clusters", (16, 30), "Clusters of a run.", "-clustering")
-def bench_clustering(**options):
+@_benchmark_command(clustering_benchmark, AAEClustering, "clusters", (16, 30), "Clusters of a run.", "-clustering")
+def bench_clustering():
     """Unsupervised clusters against the classes: the AAE and k-means, over cluster counts and seeds.
 
     Scores on the test split: the error by the paper's protocol (each cluster takes the label of
@@ -440,4 +441,3 @@ def bench_clustering(**options):
     is appended to DIR/runs.csv at once and DIR/results.md is rewritten from it. Run the same
     command again to resume: runs already in runs.csv are skipped.
     """
-    _run_benchmark(clustering_benchmark, "clustering", "clusters", "-clustering", **options)
