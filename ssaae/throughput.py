@@ -53,7 +53,8 @@ def _mlp_macs(sizes):
 
 def training_flops_per_batch(config: AAEConfig, training: TrainingConfig):
     """Matrix-product FLOPs of one minibatch in each phase, counted from the layer sizes:
-    a forward pass is 2 FLOPs per multiply-add, a backward pass 4 (input and weight gradients)."""
+    a forward pass is 2 FLOPs per multiply-add, a backward pass 4 (input and weight gradients),
+    or 2 where only the input gradient is taken."""
     hidden = list(config.hidden_layer_sizes)
     encoder = _mlp_macs([config.n_features, *hidden]) + hidden[-1] * (config.n_classes + config.style_dim)
     decoder = _mlp_macs([config.n_classes + config.style_dim, *hidden[::-1], config.n_features])
@@ -62,7 +63,9 @@ def training_flops_per_batch(config: AAEConfig, training: TrainingConfig):
     discriminators = class_discriminator + style_discriminator
     n, n_labeled = training.batch_size, training.labeled_batch_size
     return {
-        "reconstruction": 6 * n * (encoder + decoder),
+        # the consistency term: encoder passes on the clean rows (forward), the probe (forward, input
+        # gradient) and the adversarial change (forward, backward)
+        "reconstruction": 6 * n * (encoder + decoder) + (12 * n * encoder if training.consistency_weight else 0),
         "discriminator": 6 * 2 * n * discriminators,  # prior samples and encoder outputs
         "generator": 6 * n * encoder + 2 * 2 * n * discriminators,  # weights of D frozen: no weight gradient
         "semi_supervised": 6 * n_labeled * (encoder - hidden[-1] * config.style_dim),
@@ -118,7 +121,8 @@ def measure_throughput(X, n_classes, epochs=3, precision="fp32", device="cpu", m
     phase_seconds = dict.fromkeys(("reconstruction", "regularization", "semi_supervised"), 0.0)
     for x in batches:
         start = _synced_clock(device)
-        _, class_probs, style = reconstruction_phase(model, optimizers["reconstruction"], x, x, amp)
+        _, class_probs, style = reconstruction_phase(model, optimizers["reconstruction"], x, x, amp, training,
+                                                     generator)
         middle = _synced_clock(device)
         regularization_phase(model, optimizers["discriminator"], optimizers["generator"], x, class_probs, style,
                              generator, amp)

@@ -18,11 +18,13 @@ def test_flops_are_counted_from_the_layer_sizes():
     decoder = 3 * 3 + 3 * 4
     discriminators = (2 * 5 + 5) + (1 * 5 + 5)
     assert flops == {
-        "reconstruction": 6 * 10 * (encoder + decoder),
+        "reconstruction": 6 * 10 * (encoder + decoder) + 12 * 10 * encoder,  # with the consistency term
         "discriminator": 6 * 20 * discriminators,
         "generator": 6 * 10 * encoder + 4 * 10 * discriminators,
         "semi_supervised": 6 * 7 * (4 * 3 + 3 * 2),
     }
+    without_consistency = training_flops_per_batch(config, TrainingConfig(batch_size=10, consistency_weight=0))
+    assert without_consistency["reconstruction"] == 6 * 10 * (encoder + decoder)
 
 
 def test_report_gives_epoch_time_peak_ratio_and_phase_split():
