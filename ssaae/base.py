@@ -13,11 +13,12 @@ from tqdm.auto import tqdm
 
 from .networks import AAEConfig, AdversarialAutoencoder, model_from_data, model_to_data
 from .training import (
-    divide_learning_rates,
     encode_dataset,
+    learning_rate_factor,
     make_optimizers,
     resolve_device,
     resolve_precision,
+    set_learning_rates,
     train_epoch,
 )
 
@@ -36,6 +37,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Build the networks for ``X`` (float32, validated) and train them for ``max_iter``
         epochs; ``training`` is a :class:`~ssaae.training.TrainingConfig`, ``labels`` the
         category index of each row of ``X_labeled`` (None: no semi-supervised phase)."""
+        if not 0 <= self.learning_rate_decay <= 1:
+            raise ValueError(f"learning_rate_decay must be in [0, 1], got {self.learning_rate_decay!r}")
         binary = self._binary_features(X)
         self.feature_mean_ = np.zeros(X.shape[1], np.float32) if binary else X.mean(0)
         self.feature_scale_ = np.ones(X.shape[1], np.float32) if binary else _nonzero(X.std(0))
@@ -59,8 +62,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.history_ = []
         epochs = tqdm(range(self.max_iter), desc="epochs", disable=not self.verbose)
         for epoch in epochs:
-            if epoch in self.learning_rate_drops:
-                divide_learning_rates(optimizers)
+            set_learning_rates(optimizers, learning_rate_factor(epoch, self.max_iter, self.learning_rate_drops,
+                                                                self.learning_rate_decay))
             losses = train_epoch(self.model_, optimizers, X_train, X_labeled, labels, training, generator,
                                  unlabeled=self._learns_from_unlabeled_rows)
             self.history_.append(losses)

@@ -50,6 +50,10 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         adversarial steps (Adam's first beta is 0.9 and 0.5 likewise).
     learning_rate_drops : tuple of int, default=()
         Epochs at which every learning rate is divided by 10; the paper used (50, 1000).
+    learning_rate_decay : float, default=0.5
+        Fraction of the epochs, at the end, over which every learning rate falls linearly
+        towards 0 (:func:`~ssaae.training.learning_rate_factor`): the model settles instead of
+        ending wherever the adversarial game has swung to. 0 keeps the rates constant.
     batch_size : int, default=100
         Unlabeled rows per minibatch; labeled rows count as unlabeled too.
     labeled_batch_size : int, default=100
@@ -101,7 +105,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
                  style_dim=10, reconstruction_loss="auto", input_noise=0.3, consistency_weight=1.0,
                  consistency_radius=2.0, reconstruction_lr=1e-3,
                  regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam", learning_rate_drops=(),
-                 batch_size=100,
+                 learning_rate_decay=0.5, batch_size=100,
                  labeled_batch_size=100, max_iter=100, precision="auto", device="auto",
                  random_state=None, verbose=False):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -116,6 +120,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         self.semi_supervised_lr = semi_supervised_lr
         self.optimizer = optimizer
         self.learning_rate_drops = learning_rate_drops
+        self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.labeled_batch_size = labeled_batch_size
         self.max_iter = max_iter

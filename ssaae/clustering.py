@@ -45,6 +45,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
     optimizer : {"adam", "sgd"}, default="adam"
     learning_rate_drops : tuple of int, default=()
         Epochs at which every learning rate is divided by 10.
+    learning_rate_decay : float, default=0.0
+        As in :class:`~ssaae.SemiSupervisedAAEClassifier` (default 0.5 there); untested for
+        clustering, so off here.
     batch_size : int, default=100
     max_iter : int, default=100
         Epochs: passes over all rows of X.
@@ -76,7 +79,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=5, reconstruction_loss="auto", input_noise=0.3, consistency_weight=1.0,
                  consistency_radius=2.0, balance_weight=5.0, reconstruction_lr=1e-3,
-                 regularization_lr=2e-4, optimizer="adam", learning_rate_drops=(), batch_size=100, max_iter=100,
+                 regularization_lr=2e-4, optimizer="adam", learning_rate_drops=(),
+                 learning_rate_decay=0.0, batch_size=100, max_iter=100,
                  precision="auto", device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -91,6 +95,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
         self.regularization_lr = regularization_lr
         self.optimizer = optimizer
         self.learning_rate_drops = learning_rate_drops
+        self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.precision = precision

@@ -62,6 +62,7 @@ PAPER_SETTINGS = {
     "regularization_lr": 0.1,
     "semi_supervised_lr": 0.1,
     "learning_rate_drops": (50, 1000),
+    "learning_rate_decay": 0.0,
 }
 
 PAPER_ASSUMPTIONS = """\

@@ -87,11 +87,25 @@ def make_optimizers(model, config):
     return optimizers
 
 
-def divide_learning_rates(optimizers, factor=10):
-    """The paper's schedule step: every phase's learning rate divided by ``factor``."""
+def learning_rate_factor(epoch, n_epochs, drops=(), decay=0.0):
+    """The learning rates of ``epoch`` (counted from 0) as a fraction of the initial ones: divided
+    by 10 at each epoch of ``drops`` passed (the paper's schedule) and, over the last ``decay``
+    fraction of the ``n_epochs``, falling linearly towards 0.
+
+    >>> [round(learning_rate_factor(epoch, 10, decay=0.5), 2) for epoch in range(10)]
+    [1.0, 1.0, 1.0, 1.0, 1.0, 0.83, 0.67, 0.5, 0.33, 0.17]
+    >>> [round(learning_rate_factor(epoch, 4, drops=(1, 3)), 3) for epoch in range(4)]
+    [1.0, 0.1, 0.1, 0.01]
+    """
+    fall = min(1.0, (n_epochs - epoch) / (round(decay * n_epochs) + 1))
+    return 0.1 ** sum(epoch >= drop for drop in drops) * fall
+
+
+def set_learning_rates(optimizers, factor):
+    """Every phase's learning rate set to ``factor`` times its initial value."""
     for optimizer in optimizers.values():
         for group in optimizer.param_groups:
-            group["lr"] /= factor
+            group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
 
 
 def _step(optimizer, loss):
