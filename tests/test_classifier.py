@@ -16,6 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from ssaae import SemiSupervisedAAEClassifier
 from ssaae.baselines import LabelsOnlyAAEClassifier
 from ssaae.datasets import load_dataset, make_semisupervised
+from ssaae.training import train_epoch
 
 TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "style_dim": 3, "batch_size": 32, "max_iter": 3}
 
@@ -167,13 +168,26 @@ def test_bad_layer_sizes_raise_value_error(digits, sizes):
         tiny(hidden_layer_sizes=sizes).fit(digits.X_train, digits.y_train)
 
 
-def test_learning_rates_drop_tenfold_at_the_given_epochs(digits, monkeypatch):
-    dropped_before_epoch = []
-    monkeypatch.setattr("ssaae.base.divide_learning_rates",
-                        lambda optimizers: dropped_before_epoch.append(len(model.history_)))
-    model = tiny(max_iter=4, optimizer="sgd", learning_rate_drops=(1, 3, 50))
-    model.fit(digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
-    assert dropped_before_epoch == [1, 3]
+@pytest.mark.parametrize(("params", "factors"), [
+    ({"learning_rate_drops": (1, 3, 50), "learning_rate_decay": 0}, [1, 0.1, 0.1, 0.01]),
+    ({}, [1, 1, 2 / 3, 1 / 3]),  # the default: a linear fall over the last half
+])
+def test_learning_rates_follow_the_drops_and_the_decay_epoch_by_epoch(digits, monkeypatch, params, factors):
+    seen = []
+
+    def record(model, optimizers, *args, **kwargs):
+        seen.append(optimizers["semi_supervised"].param_groups[0]["lr"])
+        return train_epoch(model, optimizers, *args, **kwargs)
+
+    monkeypatch.setattr("ssaae.base.train_epoch", record)
+    tiny(max_iter=4, optimizer="sgd", semi_supervised_lr=0.3, **params).fit(
+        digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
+    assert seen == pytest.approx([0.3 * f for f in factors])
+
+
+def test_learning_rate_decay_outside_0_1_raises(digits):
+    with pytest.raises(ValueError, match="learning_rate_decay must be in"):
+        tiny(learning_rate_decay=1.5).fit(digits.X_train, digits.y_train)
 
 
 def test_predict_with_wrong_number_of_features_raises(fitted, digits):

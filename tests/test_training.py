@@ -11,13 +11,14 @@ from ssaae.priors import sample_categorical, sample_gaussian
 from ssaae.training import (
     TrainingConfig,
     autocast,
-    divide_learning_rates,
     imbalance,
+    learning_rate_factor,
     make_optimizers,
     reconstruction_phase,
     regularization_phase,
     resolve_precision,
     semi_supervised_phase,
+    set_learning_rates,
     train_epoch,
     virtual_adversarial_loss,
 )
@@ -148,11 +149,22 @@ def test_sgd_uses_the_papers_momentum_per_phase(model):
         make_optimizers(model, TrainingConfig(optimizer="rmsprop"))
 
 
-def test_divide_learning_rates_divides_every_phase_by_ten(model, optimizers):
-    before = {name: o.param_groups[0]["lr"] for name, o in optimizers.items()}
-    divide_learning_rates(optimizers)
+def test_set_learning_rates_scales_every_phase_from_its_initial_rate(model, optimizers):
+    initial = {name: o.param_groups[0]["lr"] for name, o in optimizers.items()}
+    set_learning_rates(optimizers, 0.1)
+    set_learning_rates(optimizers, 0.5)  # from the initial rates, not compounded
     assert {name: o.param_groups[0]["lr"] for name, o in optimizers.items()} == pytest.approx(
-        {name: lr / 10 for name, lr in before.items()})
+        {name: lr / 2 for name, lr in initial.items()})
+
+
+@pytest.mark.parametrize(("drops", "decay", "factors"), [
+    ((), 0.0, [1, 1, 1, 1]),
+    ((1, 3, 50), 0.0, [1, 0.1, 0.1, 0.01]),
+    ((), 0.5, [1, 1, 2 / 3, 1 / 3]),
+    ((2,), 1.0, [0.8, 0.6, 0.04, 0.02]),
+])
+def test_learning_rate_factor_drops_tenfold_and_falls_linearly_at_the_end(drops, decay, factors):
+    assert [learning_rate_factor(epoch, 4, drops, decay) for epoch in range(4)] == pytest.approx(factors)
 
 
 def test_train_epoch_without_unlabeled_rows_moves_only_the_classifier(model, optimizers):
