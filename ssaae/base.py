@@ -2,7 +2,7 @@
 scikit-learn estimator (feature scaling, seeding, the epoch loop, encoding, decoding, pickling)."""
 
 from dataclasses import replace
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -37,7 +37,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Build the networks for ``X`` (float32, validated) and train them for ``max_iter``
         epochs; ``training`` is a :class:`~ssaae.training.TrainingConfig`, ``labels`` the
         category index of each row of ``X_labeled`` (None: no semi-supervised phase)."""
-        if not 0 <= self.learning_rate_decay <= 1:
+        if not (isinstance(self.learning_rate_decay, Real) and 0 <= self.learning_rate_decay <= 1):
             raise ValueError(f"learning_rate_decay must be in [0, 1], got {self.learning_rate_decay!r}")
         binary = self._binary_features(X)
         self.feature_mean_ = np.zeros(X.shape[1], np.float32) if binary else X.mean(0)

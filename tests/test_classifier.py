@@ -185,9 +185,10 @@ def test_learning_rates_follow_the_drops_and_the_decay_epoch_by_epoch(digits, mo
     assert seen == pytest.approx([0.3 * f for f in factors])
 
 
-def test_learning_rate_decay_outside_0_1_raises(digits):
+@pytest.mark.parametrize("decay", [1.5, -0.1, "half"])
+def test_learning_rate_decay_outside_0_1_raises(digits, decay):
     with pytest.raises(ValueError, match="learning_rate_decay must be in"):
-        tiny(learning_rate_decay=1.5).fit(digits.X_train, digits.y_train)
+        tiny(learning_rate_decay=decay).fit(digits.X_train, digits.y_train)
 
 
 def test_predict_with_wrong_number_of_features_raises(fitted, digits):
