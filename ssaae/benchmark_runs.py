@@ -1,9 +1,11 @@
 """What the benchmarks share: a ``runs.csv`` with a row per finished run, appended as each run
-finishes so that a rerun resumes, and a ``results.md`` of mean ± std over the runs with the
-command, package versions and machine that produced them.
+finishes so that a rerun resumes, a ``settings.json`` that keeps a rerun from resuming with other
+settings, and a ``results.md`` of mean ± std over the runs with the command, package versions and
+machine that produced them.
 """
 
 import csv
+import json
 import os
 import platform
 import subprocess
@@ -87,6 +89,53 @@ class RunsFile:
             if new:
                 writer.writeheader()
             writer.writerow(row)
+
+
+# What a run's key (epochs, clusters, seed) or the machine sets, not the method's settings.
+_NOT_SETTINGS = {"max_iter", "n_clusters", "random_state", "device", "verbose"}
+
+
+def estimator_settings(estimator):
+    """The parameters of a scikit-learn estimator that change what it computes, as strings.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> estimator_settings(KMeans(3, n_init=2, random_state=0, verbose=1))["n_init"]
+    '2'
+    """
+    params = estimator.get_params(deep=False)
+    return {name: repr(value) for name, value in sorted(params.items()) if name not in _NOT_SETTINGS}
+
+
+def check_settings(out_dir, settings, finished_methods):
+    """Keep the runs of a results folder comparable: a ValueError if a method that has finished
+    runs there had other ``settings`` (method name to :func:`estimator_settings`), else record
+    ``settings`` in ``out_dir/settings.json``. A folder made before settings were recorded takes
+    the settings of its first rerun.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     check_settings(folder, {"aae": {"style_dim": "10"}}, finished_methods={"aae"})
+    ...     check_settings(folder, {"aae": {"style_dim": "5"}}, finished_methods=set())  # no runs to keep
+    ...     check_settings(folder, {"aae": {"style_dim": "10"}}, finished_methods={"aae"})
+    Traceback (most recent call last):
+    ...
+    ValueError: ... has aae runs with style_dim=5, not 10; rerun with those settings or pass another output folder
+    """
+    path = Path(out_dir) / "settings.json"
+    recorded = json.loads(path.read_text()) if path.is_file() else {}
+    for method in sorted(set(finished_methods) & recorded.keys() & settings.keys()):
+        old, new = recorded[method], settings[method]
+        changed = [name for name in sorted(old.keys() | new.keys()) if old.get(name) != new.get(name)]
+        if changed:
+            name = changed[0]
+            raise ValueError(f"{out_dir} has {method} runs with {name}={old.get(name, '(unset)')}, not "
+                             f"{new.get(name, '(unset)')}; rerun with those settings or pass another output folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**recorded, **settings}, indent=1, sort_keys=True) + "\n")
 
 
 def method_names(methods, known):

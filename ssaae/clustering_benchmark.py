@@ -8,7 +8,8 @@ predicted its cluster's label (:func:`paper_error`); by normalized mutual inform
 adjusted Rand index; and, where there are as many clusters as classes, by the accuracy under the
 best one-to-one matching of clusters to classes (:func:`matched_accuracy`). Nothing is tuned on
 the test split. As in :mod:`ssaae.label_efficiency`, each finished run is appended to
-``runs.csv`` at once and ``results.md`` is rewritten from it, so a rerun resumes.
+``runs.csv`` at once and ``results.md`` is rewritten from it, so a rerun resumes (with the same
+settings: ``settings.json``).
 
 The methods (:data:`METHODS`):
 
@@ -35,6 +36,8 @@ from tqdm.auto import tqdm
 from .benchmark_runs import (
     RunsFile,
     budget_cell,
+    check_settings,
+    estimator_settings,
     markdown_table,
     method_names,
     metric_cell,
@@ -193,7 +196,8 @@ def run_benchmark(dataset="mnist", clusters=(16, 30), seeds=5, methods=tuple(MET
         raise ValueError("n_clusters is set by the cluster counts; pass clusters instead")
     if "random_state" in aae_params:
         raise ValueError("random_state is set by the seeds; pass seeds instead")
-    epochs = int(AAEClustering().set_params(**aae_params).max_iter)  # bad aae_params fail here
+    aae = AAEClustering().set_params(**aae_params)  # bad aae_params fail here
+    epochs = int(aae.max_iter)
     budgets = {"aae": epochs, "kmeans-aae-code": epochs, "kmeans-pixels": None}
     if command is None:
         command = (f"run_benchmark({dataset!r}, clusters={clusters}, seeds={seeds}, methods={methods}, "
@@ -213,7 +217,8 @@ def run_benchmark(dataset="mnist", clusters=(16, 30), seeds=5, methods=tuple(MET
             if "kmeans-pixels" in pending:
                 jobs.append((n_clusters, seed, ["kmeans-pixels"]))
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_settings(out_dir, {name: estimator_settings(aae) for name in methods if name in _AAE_METHODS},
+                   finished_methods={run[1] for run in finished})
     write_summary(out_dir, command)
     with tqdm(jobs, desc=f"{dataset} clustering runs", unit="run", disable=not progress) as bar:
         for n_clusters, seed, group in bar:

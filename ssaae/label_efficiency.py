@@ -5,7 +5,8 @@ For every label count and seed, one balanced labeled subset is drawn from the tr
 (:func:`ssaae.datasets.make_semisupervised`) and every method trains on it with that seed. A run's
 errors are measured on the validation and the test split; nothing is tuned on either. Each
 finished run is appended to ``runs.csv`` at once and ``results.md`` is rewritten from it, so a
-killed benchmark loses only the run in progress and a rerun resumes where it stopped.
+killed benchmark loses only the run in progress and a rerun resumes where it stopped; a rerun with
+other settings for a method that has runs there stops with an error (``settings.json``).
 
 The methods (:data:`METHODS`):
 
@@ -32,6 +33,8 @@ from .baselines import LabelsOnlyAAEClassifier
 from .benchmark_runs import (
     RunsFile,
     budget_cell,
+    check_settings,
+    estimator_settings,
     markdown_table,
     method_names,
     metric_cell,
@@ -182,7 +185,8 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
     if command is None:
         command = (f"run_benchmark({dataset!r}, labels={labels}, seeds={seeds}, methods={methods}, "
                    f"out_dir={out_dir!r}, aae_params={aae_params}, data_dir={data_dir!r})")
-    epochs = {name: epoch_budget(METHODS[name](**aae_params)) for name in methods}  # bad aae_params fail here
+    estimators = {name: METHODS[name](**aae_params) for name in methods}  # bad aae_params fail here
+    epochs = {name: epoch_budget(estimator) for name, estimator in estimators.items()}
 
     data = load_dataset(dataset, data_dir)
     out_dir = Path(out_dir or Path("benchmarks/results") / dataset)
@@ -194,7 +198,8 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
     subsets = {(n_labels, seed): make_semisupervised(data.y_train, n_labels, random_state=seed)
                for n_labels, seed, _ in pending}
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_settings(out_dir, {name: estimator_settings(estimator) for name, estimator in estimators.items()},
+                   finished_methods={run[1] for run in finished})
     write_summary(out_dir, command)
     with tqdm(pending, desc=f"{dataset} runs", unit="run", disable=not progress) as bar:
         for n_labels, seed, name in bar:

@@ -207,6 +207,14 @@ def test_a_new_epoch_budget_reruns_the_aae_methods_but_not_kmeans_on_pixels(fini
     assert "| aae (3 epochs) |" in (out / "results.md").read_text()
 
 
+def test_a_rerun_with_other_aae_settings_stops_before_training(finished_benchmark, fits, tmp_path):
+    out = shutil.copytree(finished_benchmark, tmp_path / "copy")
+    with pytest.raises(ValueError, match=r"copy has aae runs with balance_weight=5.0, not 0; rerun with those"):
+        run_benchmark("digits", clusters=(10,), seeds=3, methods=["aae", "kmeans-pixels"], out_dir=out,
+                      aae_params={**TINY, "balance_weight": 0}, progress=False)
+    assert fits == []
+
+
 # results.md
 
 def test_summarize_gives_the_mean_std_and_number_of_runs_per_method_and_cluster_count(finished_benchmark):

@@ -55,6 +55,9 @@ class Recorder:
     def score(self, X, y):
         return 0.75
 
+    def get_params(self, deep=True):
+        return {}
+
 
 @pytest.fixture
 def recorders(monkeypatch, tmp_path):
@@ -153,6 +156,28 @@ def test_a_new_epoch_budget_reruns_the_aae_methods_but_not_the_baselines(finishe
     assert "| aae (3 epochs) |" in (out / "results.md").read_text()
 
 
+def test_a_rerun_with_other_settings_for_a_method_with_runs_stops_before_training(finished_benchmark, tmp_path,
+                                                                                  monkeypatch):
+    out = shutil.copytree(finished_benchmark, tmp_path / "copy")
+    before = (out / "runs.csv").read_bytes()
+    monkeypatch.setattr(SemiSupervisedAAEClassifier, "fit", lambda *args: pytest.fail("trained"))
+    with pytest.raises(ValueError, match=r"copy has aae runs with style_dim=10, not 3; rerun with those settings"):
+        run_benchmark("digits", labels=(20, 80), seeds=1, methods=["aae"], out_dir=out,
+                      aae_params={**TINY, "style_dim": 3}, progress=False)
+    assert (out / "runs.csv").read_bytes() == before
+
+
+def test_a_method_without_runs_in_the_folder_takes_any_settings(tmp_path):
+    out = tmp_path / "out"
+    run_benchmark("digits", labels=(20,), seeds=1, methods=["aae"], out_dir=out, aae_params={**TINY, "style_dim": 3},
+                  progress=False)
+    (out / "runs.csv").unlink()
+    run_benchmark("digits", labels=(20,), seeds=1, methods=["aae"], out_dir=out, aae_params={**TINY, "style_dim": 4},
+                  progress=False)
+    assert read_runs(out / "runs.csv")["method"].tolist() == ["aae"]
+    assert '"style_dim": "4"' in (out / "settings.json").read_text()
+
+
 # results.md
 
 def test_summarize_gives_the_mean_std_and_number_of_runs_per_method_and_label_count(finished_benchmark):
@@ -231,6 +256,17 @@ def test_the_command_runs_the_benchmark_prints_the_table_and_resumes(tmp_path):
                 "--methods", "aae", "--methods", "label-spreading", *TINY_OPTIONS, "--out", out, "--quiet")
     assert again.exit_code == 0, again.output
     assert len(read_runs(out / "runs.csv")) == 4
+
+
+def test_the_command_will_not_resume_runs_with_other_settings(tmp_path):
+    out = tmp_path / "results"
+    options = ["bench", "label-efficiency", "--dataset", "digits", "--labels", 20, "--seeds", 1, "--methods", "aae",
+               *TINY_OPTIONS, "--out", out, "--quiet"]
+    assert run(*options).exit_code == 0
+    result = run(*options, "--param", "input_noise=0.1")
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "has aae runs with input_noise=0.3, not 0.1" in lines[0], result.stderr
 
 
 @pytest.mark.parametrize(("options", "message"), [
