@@ -384,8 +384,8 @@ def _benchmark_command(benchmark, estimator, size, default_sizes, size_help, out
                      help=f"Comma-separated or repeatable.  [default: all: {','.join(benchmark.METHODS)}]"),
         click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
                      help=f"Folder of runs.csv and results.md.  [default: benchmarks/results/<dataset>{out_suffix}]"),
-        click.option("--epochs", type=click.IntRange(min=1), metavar="E",
-                     help=f"Epochs of the AAE methods (max_iter).  [default: {estimator().max_iter}]"),
+        click.option("--epochs", default=benchmark.EPOCHS, show_default=True, type=click.IntRange(min=1), metavar="E",
+                     help="Epochs of the AAE methods (max_iter)."),
         click.option("--param", "params", multiple=True, callback=_parse_params, metavar="NAME=VALUE",
                      help=f"Any other parameter of {estimator.__name__} for the AAE methods. Repeatable."),
         _data_dir_option,
@@ -405,11 +405,13 @@ def _benchmark_command(benchmark, estimator, size, default_sizes, size_help, out
 def _run_benchmark(benchmark, size, out_suffix, dataset, sizes, seeds, methods, out, epochs, params, data_dir, quiet):
     methods = methods or list(benchmark.METHODS)
     out = out or str(Path("benchmarks/results") / f"{dataset}{out_suffix}")
-    aae_params = {**params, **({"max_iter": epochs} if epochs else {})}
+    if "max_iter" in params:
+        raise ValueError("max_iter is set by --epochs; pass --epochs instead")
+    aae_params = {**params, "max_iter": epochs}
     command = shlex.join([
         "ssaae", "bench", click.get_current_context().info_name, f"--dataset={dataset}", *[f"--{size}={n}" for n in sizes],
         f"--seeds={seeds}", f"--methods={','.join(methods)}", f"--out={out}",
-        *([f"--epochs={epochs}"] if epochs else []), *[f"--param={name}={value!r}" for name, value in params.items()],
+        f"--epochs={epochs}", *[f"--param={name}={value!r}" for name, value in params.items()],
         *([f"--data-dir={data_dir}"] if data_dir else []),
     ])  # every option spelled out, so that it reruns the same benchmark whatever the defaults become
     benchmark.run_benchmark(dataset, sizes, seeds, methods, out, aae_params, data_dir, progress=not quiet,

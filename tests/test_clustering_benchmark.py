@@ -13,6 +13,7 @@ from sklearn.cluster import KMeans
 
 from ssaae import AAEClustering
 from ssaae.clustering_benchmark import (
+    EPOCHS,
     METHODS,
     RUNS_FILE,
     matched_accuracy,
@@ -205,6 +206,21 @@ def test_a_new_epoch_budget_reruns_the_aae_methods_but_not_kmeans_on_pixels(fini
     assert runs.tail(2)[["method", "epochs"]].values.tolist() == [["aae", 3], ["kmeans-aae-code", 3]]
     assert "| aae (2 epochs) |" in (out / "results.md").read_text()
     assert "| aae (3 epochs) |" in (out / "results.md").read_text()
+
+
+def test_the_aae_trains_for_the_benchmark_epochs_unless_told(monkeypatch, tmp_path):
+    class Trained(Exception):
+        pass
+
+    def fit(self, X, y=None):
+        raise Trained(self.max_iter)
+
+    monkeypatch.setattr(AAEClustering, "fit", fit)
+    for aae_params, epochs in [(None, EPOCHS), ({"max_iter": 3}, 3)]:
+        with pytest.raises(Trained) as trained:
+            run_benchmark("digits", clusters=(10,), seeds=1, methods=["aae"], out_dir=tmp_path, aae_params=aae_params,
+                          progress=False)
+        assert trained.value.args == (epochs,)
 
 
 def test_a_rerun_with_other_aae_settings_stops_before_training(finished_benchmark, fits, tmp_path):

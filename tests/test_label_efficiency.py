@@ -17,6 +17,7 @@ from ssaae import SemiSupervisedAAEClassifier
 from ssaae.datasets import load_dataset, make_semisupervised
 from ssaae.label_efficiency import (
     COLUMNS,
+    EPOCHS,
     METHODS,
     PAPER_SETTINGS,
     read_runs,
@@ -167,6 +168,18 @@ def test_a_rerun_with_other_settings_for_a_method_with_runs_stops_before_trainin
     assert (out / "runs.csv").read_bytes() == before
 
 
+def test_the_aae_methods_train_for_the_benchmark_epochs_unless_told(monkeypatch, tmp_path):
+    budgets = []
+    monkeypatch.setattr(SemiSupervisedAAEClassifier, "fit", lambda self, X, y: budgets.append(self.max_iter) or self)
+    monkeypatch.setattr(SemiSupervisedAAEClassifier, "score", lambda self, X, y: 0.5)
+    run_benchmark("digits", labels=(20,), seeds=1, methods=["aae", "aae-paper"], out_dir=tmp_path / "a",
+                  progress=False)
+    run_benchmark("digits", labels=(20,), seeds=1, methods=["aae"], out_dir=tmp_path / "b",
+                  aae_params={"max_iter": 3}, progress=False)
+    assert budgets == [EPOCHS, EPOCHS, 3]
+    assert read_runs(tmp_path / "a" / "runs.csv")["epochs"].tolist() == [EPOCHS, EPOCHS]
+
+
 def test_a_method_without_runs_in_the_folder_takes_any_settings(tmp_path):
     out = tmp_path / "out"
     run_benchmark("digits", labels=(20,), seeds=1, methods=["aae"], out_dir=out, aae_params={**TINY, "style_dim": 3},
@@ -273,6 +286,7 @@ def test_the_command_will_not_resume_runs_with_other_settings(tmp_path):
     (["--dataset", "digits", "--methods", "aae,ladder"], "unknown method 'ladder'; known: aae, aae-paper"),
     (["--dataset", "mnsit"], "unknown data set 'mnsit'"),
     (["--dataset", "digits", "--param", "random_state=1"], "random_state is set by the seeds"),
+    (["--dataset", "digits", "--param", "max_iter=3"], "max_iter is set by --epochs"),
 ])
 def test_bad_options_are_a_one_line_error_before_any_run(options, message, tmp_path):
     result = run("bench", "label-efficiency", *options, "--out", tmp_path / "out")
