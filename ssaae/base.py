@@ -39,6 +39,9 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         category index of each row of ``X_labeled`` (None: no semi-supervised phase)."""
         if not (isinstance(self.learning_rate_decay, Real) and 0 <= self.learning_rate_decay <= 1):
             raise ValueError(f"learning_rate_decay must be in [0, 1], got {self.learning_rate_decay!r}")
+        if self.batch_norm and min(len(X), training.batch_size, training.labeled_batch_size) < 2:
+            raise ValueError(f"batch_norm needs minibatches of 2 rows or more, got n_samples = {len(X)}, "
+                             f"batch_size = {training.batch_size}, labeled_batch_size = {training.labeled_batch_size}")
         binary = self._binary_features(X)
         self.feature_mean_ = np.zeros(X.shape[1], np.float32) if binary else X.mean(0)
         self.feature_scale_ = np.ones(X.shape[1], np.float32) if binary else _nonzero(X.std(0))
@@ -47,7 +50,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.device_ = resolve_device(self.device)
         config = AAEConfig(X.shape[1], n_categories, self.style_dim,
                            _layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes),
-                           _layer_sizes("discriminator_layer_sizes", self.discriminator_layer_sizes), binary)
+                           _layer_sizes("discriminator_layer_sizes", self.discriminator_layer_sizes), binary,
+                           bool(self.batch_norm))
         with torch.random.fork_rng(devices=[]):  # seeded weights, the user's global RNG untouched
             torch.manual_seed(seed)
             self.model_ = AdversarialAutoencoder(config).to(self.device_)

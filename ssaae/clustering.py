@@ -32,6 +32,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
         As in :class:`~ssaae.SemiSupervisedAAEClassifier`.
     input_noise : float, default=0.3
         Standard deviation of the Gaussian noise added to the encoder's input during training.
+    batch_norm : bool, default=False
+        As in :class:`~ssaae.SemiSupervisedAAEClassifier` (default True there); untested for
+        clustering, so off here.
     consistency_weight, consistency_radius : float, default=1.0 and 2.0
         The virtual adversarial consistency term of
         :class:`~ssaae.SemiSupervisedAAEClassifier`, here on the cluster assignments.
@@ -77,8 +80,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
     """
 
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
-                 style_dim=5, reconstruction_loss="auto", input_noise=0.3, consistency_weight=1.0,
-                 consistency_radius=2.0, balance_weight=5.0, reconstruction_lr=1e-3,
+                 style_dim=5, reconstruction_loss="auto", input_noise=0.3, batch_norm=False,
+                 consistency_weight=1.0, consistency_radius=2.0, balance_weight=5.0, reconstruction_lr=1e-3,
                  regularization_lr=2e-4, optimizer="adam", learning_rate_drops=(),
                  learning_rate_decay=0.0, batch_size=100, max_iter=100,
                  precision="auto", device="auto", random_state=None, verbose=False):
@@ -88,6 +91,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
         self.style_dim = style_dim
         self.reconstruction_loss = reconstruction_loss
         self.input_noise = input_noise
+        self.batch_norm = batch_norm
         self.consistency_weight = consistency_weight
         self.consistency_radius = consistency_radius
         self.balance_weight = balance_weight

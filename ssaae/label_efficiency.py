@@ -62,6 +62,7 @@ PAPER_SETTINGS = {
     "discriminator_layer_sizes": (1000, 1000),
     "style_dim": 10,
     "input_noise": 0.3,
+    "batch_norm": False,
     "consistency_weight": 0.0,
     "batch_size": 100,
     "labeled_batch_size": 100,

@@ -17,6 +17,7 @@ class AAEConfig:
     hidden_layer_sizes: tuple = (1000, 1000)
     discriminator_layer_sizes: tuple = (1000, 1000)
     binary_features: bool = True  # decoder emits logits for a BCE loss, else real values
+    batch_norm: bool = False  # in the encoder's hidden layers
 
     def to_dict(self):
         return asdict(self)
@@ -29,6 +30,14 @@ def mlp(n_in, hidden_sizes, n_out):
     for a, b in pairwise(sizes):
         layers += [nn.Linear(a, b), nn.ReLU()]
     layers.append(nn.Linear(sizes[-1], n_out))
+    return nn.Sequential(*layers)
+
+
+def encoder_body(n_in, hidden_sizes, batch_norm=False):
+    """The encoder's shared ReLU layers, each optionally batch-normalized before its ReLU."""
+    layers = []
+    for a, b in pairwise([n_in, *hidden_sizes]):
+        layers += [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if batch_norm else []), nn.ReLU()]
     return nn.Sequential(*layers)
 
 
@@ -48,8 +57,7 @@ class AdversarialAutoencoder(nn.Module):
         super().__init__()
         self.config = config
         hidden = config.hidden_layer_sizes
-        self.encoder = mlp(config.n_features, hidden[:-1], hidden[-1])
-        self.encoder.append(nn.ReLU())
+        self.encoder = encoder_body(config.n_features, hidden, config.batch_norm)
         self.class_head = nn.Linear(hidden[-1], config.n_classes)
         self.style_head = nn.Linear(hidden[-1], config.style_dim)
         self.decoder = mlp(config.n_classes + config.style_dim, hidden[::-1], config.n_features)

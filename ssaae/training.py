@@ -227,7 +227,9 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
     amp = autocast(X.device, config.precision)
     phases = [*(PHASES[:3] if unlabeled else ()), *(PHASES[3:] if X_labeled is not None else ())]
     losses = torch.zeros(len(phases), device=X.device)
-    batches = torch.randperm(len(X), generator=generator, device=X.device).split(config.batch_size)
+    batches = list(torch.randperm(len(X), generator=generator, device=X.device).split(config.batch_size))
+    if len(batches) > 1 and len(batches[-1]) == 1:  # batch normalization needs 2 rows
+        batches[-2:] = [torch.cat(batches[-2:])]
     for batch in batches:
         step_losses = []
         if unlabeled:

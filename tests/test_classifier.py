@@ -185,6 +185,12 @@ def test_learning_rates_follow_the_drops_and_the_decay_epoch_by_epoch(digits, mo
     assert seen == pytest.approx([0.3 * f for f in factors])
 
 
+@pytest.mark.parametrize("params", [{"batch_size": 1}, {"labeled_batch_size": 1}])
+def test_batch_norm_with_minibatches_of_one_row_raises(digits, params):
+    with pytest.raises(ValueError, match="batch_norm needs minibatches of 2 rows or more"):
+        tiny(batch_norm=True, **params).fit(digits.X_train, digits.y_train)
+
+
 @pytest.mark.parametrize("decay", [1.5, -0.1, "half"])
 def test_learning_rate_decay_outside_0_1_raises(digits, decay):
     with pytest.raises(ValueError, match="learning_rate_decay must be in"):

@@ -56,6 +56,26 @@ def test_networks_have_the_configured_shapes(model):
     assert model.style_discriminator(torch.rand(5, STYLE_DIM)).shape == (5, 1)
 
 
+def test_batch_norm_normalizes_each_encoder_layer_by_batch_in_training_only():
+    torch.manual_seed(0)
+    model = AdversarialAutoencoder(AAEConfig(N_FEATURES, N_CLASSES, STYLE_DIM, (16, 8), (8,), batch_norm=True))
+    assert sum(isinstance(layer, torch.nn.BatchNorm1d) for layer in model.encoder) == 2
+    x = torch.rand(6, N_FEATURES)
+    model.train()
+    assert not torch.allclose(model.encode(x[:2])[0], model.encode(x)[0][:2])
+    model.eval()  # the running statistics: a row's output does not depend on its batch
+    assert torch.allclose(model.encode(x[:2])[0], model.encode(x)[0][:2])
+
+
+def test_train_epoch_with_batch_norm_folds_a_last_batch_of_one_row_into_the_one_before():
+    torch.manual_seed(0)
+    model = AdversarialAutoencoder(AAEConfig(N_FEATURES, N_CLASSES, STYLE_DIM, (16,), (8,), batch_norm=True))
+    X = torch.rand(41, N_FEATURES).round()  # batches of 20, 20 and 1
+    history = train_epoch(model, make_optimizers(model, TrainingConfig()), X, X[:6], torch.arange(6) % 3,
+                          TrainingConfig(batch_size=20), torch.Generator().manual_seed(0))
+    assert set(history) == {"reconstruction", "discriminator", "generator", "semi_supervised"}
+
+
 def test_categorical_prior_draws_one_hot_rows_of_every_class():
     draws = sample_categorical(3000, 3, torch.Generator().manual_seed(0), "cpu")
     assert set(draws.sum(1).tolist()) == {1.0}
