@@ -93,6 +93,8 @@ class RunsFile:
 
 # What a run's key (epochs, clusters, seed) or the machine sets, not the method's settings.
 _NOT_SETTINGS = {"max_iter", "n_clusters", "random_state", "device", "verbose"}
+# Parameters added since folders recorded their settings, with the value their runs had.
+_SETTINGS_BEFORE_ADDED = {"batch_norm": "False"}
 
 
 def estimator_settings(estimator):
@@ -124,16 +126,29 @@ def check_settings(out_dir, settings, finished_methods):
     Traceback (most recent call last):
     ...
     ValueError: ... has aae runs with style_dim=5, not 10; rerun with those settings or pass another output folder
+
+    A parameter added to ssaae since the runs counts as the value they had
+    (``_SETTINGS_BEFORE_ADDED``): batch normalization came later, so those runs had none.
+
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     check_settings(folder, {"aae": {"style_dim": "10"}}, finished_methods=set())
+    ...     check_settings(folder, {"aae": {"style_dim": "10", "batch_norm": "False"}}, finished_methods={"aae"})
+    ...     check_settings(folder, {"aae": {"style_dim": "10", "batch_norm": "True"}}, finished_methods={"aae"})
+    Traceback (most recent call last):
+    ...
+    ValueError: ... has aae runs with batch_norm=False, not True; rerun with those settings or pass another output folder
     """
     path = Path(out_dir) / "settings.json"
     recorded = json.loads(path.read_text()) if path.is_file() else {}
     for method in sorted(set(finished_methods) & recorded.keys() & settings.keys()):
-        old, new = recorded[method], settings[method]
-        changed = [name for name in sorted(old.keys() | new.keys()) if old.get(name) != new.get(name)]
+        names = sorted(recorded[method].keys() | settings[method].keys())
+        old = {name: recorded[method].get(name, _SETTINGS_BEFORE_ADDED.get(name, "(unset)")) for name in names}
+        new = {name: settings[method].get(name, "(unset)") for name in names}
+        changed = [name for name in names if old[name] != new[name]]
         if changed:
             name = changed[0]
-            raise ValueError(f"{out_dir} has {method} runs with {name}={old.get(name, '(unset)')}, not "
-                             f"{new.get(name, '(unset)')}; rerun with those settings or pass another output folder")
+            raise ValueError(f"{out_dir} has {method} runs with {name}={old[name]}, not {new[name]}; "
+                             "rerun with those settings or pass another output folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**recorded, **settings}, indent=1, sort_keys=True) + "\n")
 
