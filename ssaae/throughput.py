@@ -101,7 +101,7 @@ def measure_throughput(X, n_classes, epochs=3, precision="fp32", device="cpu", m
     one epoch's minibatches. 100 rows are taken as labeled."""
     device = torch.device(device)
     torch.manual_seed(seed)
-    config = model_config or AAEConfig(X.shape[1], n_classes, batch_norm=True)  # the classifier's default
+    config = model_config or AAEConfig(X.shape[1], n_classes)
     training = training or TrainingConfig(precision=precision)
     model = AdversarialAutoencoder(config).to(device)
     optimizers = make_optimizers(model, training)
