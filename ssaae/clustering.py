@@ -33,8 +33,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
     input_noise : float, default=0.3
         Standard deviation of the Gaussian noise added to the encoder's input during training.
     batch_norm : bool, default=False
-        As in :class:`~ssaae.SemiSupervisedAAEClassifier` (default True there); untested for
-        clustering, so off here.
+        As in :class:`~ssaae.SemiSupervisedAAEClassifier`; untested for clustering.
     consistency_weight, consistency_radius : float, default=1.0 and 2.0
         The virtual adversarial consistency term of
         :class:`~ssaae.SemiSupervisedAAEClassifier`, here on the cluster assignments.
