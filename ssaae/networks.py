@@ -33,7 +33,7 @@ def mlp(n_in, hidden_sizes, n_out):
     return nn.Sequential(*layers)
 
 
-def encoder_body(n_in, hidden_sizes, batch_norm=False):
+def encoder_body(n_in, hidden_sizes, batch_norm):
     """The encoder's shared ReLU layers, each optionally batch-normalized before its ReLU."""
     layers = []
     for a, b in pairwise([n_in, *hidden_sizes]):
