@@ -240,7 +240,7 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
             )
             step_losses += [reconstruction, *regularization_phase(
                 model, optimizers["discriminator"], optimizers["generator"], x_noisy, class_probs, style,
-                generator, amp, config.balance_weight,
+                generator, amp, balance_weight=config.balance_weight,
             )]
         if X_labeled is not None:
             labeled = torch.randint(len(X_labeled), (config.labeled_batch_size,), generator=generator,

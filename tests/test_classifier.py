@@ -16,7 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from ssaae import SemiSupervisedAAEClassifier
 from ssaae.baselines import LabelsOnlyAAEClassifier
 from ssaae.datasets import load_dataset, make_semisupervised
-from ssaae.training import train_epoch
+from ssaae.training import regularization_phase, train_epoch
 
 TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "style_dim": 3, "batch_size": 32, "max_iter": 3}
 
@@ -183,6 +183,20 @@ def test_learning_rates_follow_the_drops_and_the_decay_epoch_by_epoch(digits, mo
     tiny(max_iter=4, optimizer="sgd", semi_supervised_lr=0.3, **params).fit(
         digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
     assert seen == pytest.approx([0.3 * f for f in factors])
+
+
+@pytest.mark.parametrize("balance_weight", [0.0, 5.0])
+def test_balance_weight_reaches_the_regularization_phase(digits, monkeypatch, balance_weight):
+    seen = []
+
+    def record(*args, balance_weight):
+        seen.append(balance_weight)
+        return regularization_phase(*args, balance_weight=balance_weight)
+
+    monkeypatch.setattr("ssaae.training.regularization_phase", record)
+    tiny(max_iter=1, balance_weight=balance_weight).fit(digits.X_train, make_semisupervised(digits.y_train, 50,
+                                                                                             random_state=0))
+    assert seen and set(seen) == {balance_weight}
 
 
 @pytest.mark.parametrize("params", [{"batch_size": 1}, {"labeled_batch_size": 1}])
