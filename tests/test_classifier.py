@@ -194,8 +194,8 @@ def test_balance_weight_reaches_the_regularization_phase(digits, monkeypatch, ba
         return regularization_phase(*args, balance_weight=balance_weight)
 
     monkeypatch.setattr("ssaae.training.regularization_phase", record)
-    tiny(max_iter=1, balance_weight=balance_weight).fit(digits.X_train, make_semisupervised(digits.y_train, 50,
-                                                                                             random_state=0))
+    y = make_semisupervised(digits.y_train, 50, random_state=0)
+    tiny(max_iter=1, balance_weight=balance_weight).fit(digits.X_train, y)
     assert seen and set(seen) == {balance_weight}
 
 
