@@ -60,8 +60,8 @@ EPOCHS = 10
 METRICS = ("test_error", "normalized_mutual_info", "adjusted_rand_index", "matched_accuracy")
 
 METHODS = {
-    "aae": "AAEClustering with the project's defaults; a cluster ranks validation images by its output "
-           "q(cluster|x).",
+    "aae": "AAEClustering with the project's defaults but for the command's --param settings; a cluster ranks "
+           "validation images by its output q(cluster|x).",
     "kmeans-pixels": "KMeans(n_init=10) on the pixels; a cluster ranks validation images by minus their distance "
                      "to its centre.",
     "kmeans-aae-code": "KMeans(n_init=10) on the code of the aae model of the same run, its soft assignments and "

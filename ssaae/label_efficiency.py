@@ -96,12 +96,12 @@ diverges to NaN).
 
 
 def semi_supervised_aae(random_state=None, **aae_params):
-    """SemiSupervisedAAEClassifier with the project's defaults."""
+    """SemiSupervisedAAEClassifier with the project's defaults but for the command's --param settings."""
     return SemiSupervisedAAEClassifier(random_state=random_state).set_params(**aae_params)
 
 
 def paper_aae(random_state=None, **aae_params):
-    """SemiSupervisedAAEClassifier with the paper's stated settings (PAPER_SETTINGS)."""
+    """SemiSupervisedAAEClassifier with the paper's stated settings (PAPER_SETTINGS), then the --param ones."""
     return SemiSupervisedAAEClassifier(random_state=random_state, **PAPER_SETTINGS).set_params(**aae_params)
 
 
