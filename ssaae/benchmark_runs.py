@@ -4,6 +4,7 @@ settings, and a ``results.md`` of mean ± std over the runs with the command, pa
 machine that produced them.
 """
 
+import ast
 import csv
 import json
 import os
@@ -137,6 +138,17 @@ def check_settings(out_dir, settings, finished_methods):
     Traceback (most recent call last):
     ...
     ValueError: ... has aae runs with batch_norm=False, not True; rerun with those settings or pass another output folder
+
+    Settings are compared as values where they are Python literals: ``5`` (from ``--param``) and
+    ``5.0`` (a default) are the same weight.
+
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     check_settings(folder, {"aae": {"balance_weight": "5"}}, finished_methods=set())
+    ...     check_settings(folder, {"aae": {"balance_weight": "5.0"}}, finished_methods={"aae"})
+    ...     check_settings(folder, {"aae": {"balance_weight": "5.5"}}, finished_methods={"aae"})
+    Traceback (most recent call last):
+    ...
+    ValueError: ... has aae runs with balance_weight=5.0, not 5.5; rerun with those settings or pass another output folder
     """
     path = Path(out_dir) / "settings.json"
     recorded = json.loads(path.read_text()) if path.is_file() else {}
@@ -144,13 +156,21 @@ def check_settings(out_dir, settings, finished_methods):
         names = sorted(recorded[method].keys() | settings[method].keys())
         old = {name: recorded[method].get(name, _SETTINGS_BEFORE_ADDED.get(name, "(unset)")) for name in names}
         new = {name: settings[method].get(name, "(unset)") for name in names}
-        changed = [name for name in names if old[name] != new[name]]
+        changed = [name for name in names if not _same_setting(old[name], new[name])]
         if changed:
             name = changed[0]
             raise ValueError(f"{out_dir} has {method} runs with {name}={old[name]}, not {new[name]}; "
                              "rerun with those settings or pass another output folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**recorded, **settings}, indent=1, sort_keys=True) + "\n")
+
+
+def _same_setting(old, new):
+    """Whether two recorded settings are equal as Python literals, or else as text."""
+    try:
+        return ast.literal_eval(old) == ast.literal_eval(new)
+    except (ValueError, SyntaxError):
+        return old == new
 
 
 def method_names(methods, known):
