@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from .networks import AAEConfig, AdversarialAutoencoder, model_from_data, model_to_data
 from .training import (
+    consistency_factor,
     encode_dataset,
     learning_rate_factor,
     make_optimizers,
@@ -39,6 +40,9 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         category index of each row of ``X_labeled`` (None: no semi-supervised phase)."""
         if not (isinstance(self.learning_rate_decay, Real) and 0 <= self.learning_rate_decay <= 1):
             raise ValueError(f"learning_rate_decay must be in [0, 1], got {self.learning_rate_decay!r}")
+        rampup = training.consistency_rampup
+        if not (isinstance(rampup, Integral) and not isinstance(rampup, bool) and rampup >= 0):
+            raise ValueError(f"consistency_rampup must be an int >= 0, got {rampup!r}")
         if self.batch_norm and min(len(X), training.batch_size, training.labeled_batch_size) < 2:
             raise ValueError(f"batch_norm needs minibatches of 2 rows or more, got n_samples = {len(X)}, "
                              f"batch_size = {training.batch_size}, labeled_batch_size = {training.labeled_batch_size}")
@@ -68,7 +72,9 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for epoch in epochs:
             set_learning_rates(optimizers, learning_rate_factor(epoch, self.max_iter, self.learning_rate_drops,
                                                                 self.learning_rate_decay))
-            losses = train_epoch(self.model_, optimizers, X_train, X_labeled, labels, training, generator,
+            weight = training.consistency_weight * consistency_factor(epoch, training.consistency_rampup)
+            losses = train_epoch(self.model_, optimizers, X_train, X_labeled, labels,
+                                 replace(training, consistency_weight=weight), generator,
                                  unlabeled=self._learns_from_unlabeled_rows)
             self.history_.append(losses)
             epochs.set_postfix({name: f"{value:.3g}" for name, value in losses.items()})

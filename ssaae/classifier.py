@@ -46,6 +46,10 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         (virtual adversarial training, Miyato et al. 2018). Not in the paper; 0 turns it off.
     consistency_radius : float, default=2.0
         Length of that input change, in the units of the (standardized) features.
+    consistency_rampup : int, default=0
+        Epochs over which the consistency weight rises linearly to ``consistency_weight``
+        (``epoch / consistency_rampup`` of it in epoch 1, 2, ...); 0 applies it in full from
+        the start.
     balance_weight : float, default=5.0
         Weight of a term that keeps every class in use: log ``n_classes`` minus the entropy of a
         minibatch's mean q(y|x). It works against two classes merging into one (the collapse seen
@@ -113,9 +117,9 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
 
     def __init__(self, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=10, reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
-                 consistency_weight=1.0, consistency_radius=2.0, balance_weight=5.0, reconstruction_lr=1e-3,
-                 regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam", learning_rate_drops=(),
-                 learning_rate_decay=0.5, batch_size=100,
+                 consistency_weight=1.0, consistency_radius=2.0, consistency_rampup=0, balance_weight=5.0,
+                 reconstruction_lr=1e-3, regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam",
+                 learning_rate_drops=(), learning_rate_decay=0.5, batch_size=100,
                  labeled_batch_size=100, max_iter=100, precision="auto", device="auto",
                  random_state=None, verbose=False):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -126,6 +130,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         self.batch_norm = batch_norm
         self.consistency_weight = consistency_weight
         self.consistency_radius = consistency_radius
+        self.consistency_rampup = consistency_rampup
         self.balance_weight = balance_weight
         self.reconstruction_lr = reconstruction_lr
         self.regularization_lr = regularization_lr
@@ -166,7 +171,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         training = TrainingConfig(self.batch_size, self.labeled_batch_size, self.reconstruction_lr,
                                   self.regularization_lr, self.semi_supervised_lr, self.input_noise,
                                   optimizer=self.optimizer, consistency_weight=self.consistency_weight,
-                                  consistency_radius=self.consistency_radius, balance_weight=self.balance_weight)
+                                  consistency_radius=self.consistency_radius,
+                                  consistency_rampup=self.consistency_rampup, balance_weight=self.balance_weight)
         self._fit_networks(X, len(self.classes_), training, X[labeled], label_index)
         self.label_distributions_ = self.predict_proba(X)
         self.transduction_ = self.classes_[self.label_distributions_.argmax(1)]

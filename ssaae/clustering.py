@@ -34,7 +34,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
         Standard deviation of the Gaussian noise added to the encoder's input during training.
     batch_norm : bool, default=False
         As in :class:`~ssaae.SemiSupervisedAAEClassifier`; untested for clustering.
-    consistency_weight, consistency_radius : float, default=1.0 and 2.0
+    consistency_weight, consistency_radius, consistency_rampup : default=1.0, 2.0 and 0
         The virtual adversarial consistency term of
         :class:`~ssaae.SemiSupervisedAAEClassifier`, here on the cluster assignments.
     balance_weight : float, default=5.0
@@ -80,8 +80,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
 
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=5, reconstruction_loss="auto", input_noise=0.3, batch_norm=False,
-                 consistency_weight=1.0, consistency_radius=2.0, balance_weight=5.0, reconstruction_lr=1e-3,
-                 regularization_lr=2e-4, optimizer="adam", learning_rate_drops=(),
+                 consistency_weight=1.0, consistency_radius=2.0, consistency_rampup=0, balance_weight=5.0,
+                 reconstruction_lr=1e-3, regularization_lr=2e-4, optimizer="adam", learning_rate_drops=(),
                  learning_rate_decay=0.0, batch_size=100, max_iter=100,
                  precision="auto", device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
@@ -93,6 +93,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
         self.batch_norm = batch_norm
         self.consistency_weight = consistency_weight
         self.consistency_radius = consistency_radius
+        self.consistency_rampup = consistency_rampup
         self.balance_weight = balance_weight
         self.reconstruction_lr = reconstruction_lr
         self.regularization_lr = regularization_lr
@@ -119,7 +120,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
         training = TrainingConfig(self.batch_size, reconstruction_lr=self.reconstruction_lr,
                                   regularization_lr=self.regularization_lr, input_noise=self.input_noise,
                                   optimizer=self.optimizer, consistency_weight=self.consistency_weight,
-                                  consistency_radius=self.consistency_radius, balance_weight=self.balance_weight)
+                                  consistency_radius=self.consistency_radius,
+                                  consistency_rampup=self.consistency_rampup, balance_weight=self.balance_weight)
         self._fit_networks(X, int(self.n_clusters), training)
         self.labels_ = self.predict(X)
         return self

@@ -28,6 +28,7 @@ class TrainingConfig:
     optimizer: str = "adam"
     consistency_weight: float = 1.0  # the estimators' default
     consistency_radius: float = 2.0
+    consistency_rampup: int = 0
     balance_weight: float = 0.0
 
 
@@ -99,6 +100,17 @@ def learning_rate_factor(epoch, n_epochs, drops=(), decay=0.0):
     """
     fall = min(1.0, (n_epochs - epoch) / (round(decay * n_epochs) + 1))
     return 0.1 ** sum(epoch >= drop for drop in drops) * fall
+
+
+def consistency_factor(epoch, rampup):
+    """The consistency weight of ``epoch`` (counted from 0) as a fraction of the full one: rising
+    linearly over the first ``rampup`` epochs, so that the labels shape the classes before the
+    term holds them steady.
+
+    >>> [round(consistency_factor(epoch, 3), 2) for epoch in range(4)], consistency_factor(0, 0)
+    ([0.33, 0.67, 1.0, 1.0], 1.0)
+    """
+    return min(1.0, (epoch + 1) / rampup) if rampup else 1.0
 
 
 def set_learning_rates(optimizers, factor):

@@ -185,6 +185,26 @@ def test_learning_rates_follow_the_drops_and_the_decay_epoch_by_epoch(digits, mo
     assert seen == pytest.approx([0.3 * f for f in factors])
 
 
+@pytest.mark.parametrize(("rampup", "weights"), [(3, [2, 4, 6, 6]), (0, [6, 6, 6, 6])])
+def test_consistency_weight_rises_over_the_rampup_epochs(digits, monkeypatch, rampup, weights):
+    seen = []
+
+    def record(model, optimizers, X, X_labeled, labels, config, *args, **kwargs):
+        seen.append(config.consistency_weight)
+        return train_epoch(model, optimizers, X, X_labeled, labels, config, *args, **kwargs)
+
+    monkeypatch.setattr("ssaae.base.train_epoch", record)
+    tiny(max_iter=4, consistency_weight=6.0, consistency_rampup=rampup).fit(
+        digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
+    assert seen == pytest.approx(weights)
+
+
+@pytest.mark.parametrize("rampup", [-1, 1.5, True])
+def test_bad_consistency_rampup_raises(digits, rampup):
+    with pytest.raises(ValueError, match="consistency_rampup must be an int >= 0"):
+        tiny(consistency_rampup=rampup).fit(digits.X_train, digits.y_train)
+
+
 @pytest.mark.parametrize("balance_weight", [0.0, 5.0])
 def test_balance_weight_reaches_the_regularization_phase(digits, monkeypatch, balance_weight):
     seen = []
