@@ -65,6 +65,7 @@ PAPER_SETTINGS = {
     "input_noise": 0.3,
     "batch_norm": False,
     "consistency_weight": 0.0,
+    "consistency_rampup": 0,
     "balance_weight": 0.0,
     "batch_size": 100,
     "labeled_batch_size": 100,
