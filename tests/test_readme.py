@@ -4,7 +4,10 @@ import re
 import subprocess
 from pathlib import Path
 
-README = (Path(__file__).parents[1] / "README.md").read_text()
+import pytest
+
+ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text()
 
 
 def test_python_example_runs_and_prints_a_test_error(capsys):
@@ -16,7 +19,7 @@ def test_python_example_runs_and_prints_a_test_error(capsys):
 
 def test_ci_runs_the_readme_test_command():
     test_command = re.search(r"```bash\n(pip install .*pytest.*)\n```", README).group(1)
-    assert test_command in (Path(__file__).parents[1] / ".ci/run").read_text()
+    assert test_command in (ROOT / ".ci/run").read_text()
 
 
 def test_cli_help_lists_the_commands_the_readme_uses():
@@ -25,10 +28,15 @@ def test_cli_help_lists_the_commands_the_readme_uses():
     assert commands and all(f"  {command} " in help_text for command in commands)
 
 
-def test_results_quoted_in_the_readme_are_those_of_the_results_files_it_links():
-    results = README.split("\n## Results\n")[1].split("\n## ")[0]
-    linked = re.findall(r"\]\((benchmarks/results/[^)]+/results\.md)\)", results)
-    committed = "".join((Path(__file__).parents[1] / path).read_text() for path in linked)
+@pytest.mark.parametrize("document", ["README.md", "benchmarks/results/README.md"])
+def test_results_quoted_are_those_of_the_results_files_linked(document):
+    """Every "mean ± std (n)" in the README's Results, and in the history of earlier results, is
+    in a results.md that the same text links."""
+    path = ROOT / document
+    text = path.read_text()
+    results = text.split("\n## Results\n")[1].split("\n## ")[0] if document == "README.md" else text
+    linked = re.findall(r"\]\(([^)]+/results\.md)\)", results)
+    committed = "".join((path.parent / link).read_text() for link in linked)
     quoted = re.findall(r"[0-9.]+ ± [0-9.]+ \(\d+\)", results)
     assert linked and quoted
     assert [figure for figure in quoted if figure not in committed] == []
