@@ -26,7 +26,7 @@ class TrainingConfig:
     input_noise: float = 0.3
     precision: str = "fp32"
     optimizer: str = "adam"
-    consistency_weight: float = 1.0  # the estimators' default
+    consistency_weight: float = 1.0  # the estimators pass their own defaults
     consistency_radius: float = 2.0
     consistency_rampup: int = 0
     balance_weight: float = 0.0
