@@ -43,6 +43,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         rampup = training.consistency_rampup
         if not (isinstance(rampup, Integral) and not isinstance(rampup, bool) and rampup >= 0):
             raise ValueError(f"consistency_rampup must be an int >= 0, got {rampup!r}")
+        if training.consistency_ramp not in ("linear", "sigmoid"):
+            raise ValueError(f"consistency_ramp must be 'linear' or 'sigmoid', got {training.consistency_ramp!r}")
         if self.batch_norm and min(len(X), training.batch_size, training.labeled_batch_size) < 2:
             raise ValueError(f"batch_norm needs minibatches of 2 rows or more, got n_samples = {len(X)}, "
                              f"batch_size = {training.batch_size}, labeled_batch_size = {training.labeled_batch_size}")
@@ -72,7 +74,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for epoch in epochs:
             set_learning_rates(optimizers, learning_rate_factor(epoch, self.max_iter, self.learning_rate_drops,
                                                                 self.learning_rate_decay))
-            weight = training.consistency_weight * consistency_factor(epoch, training.consistency_rampup)
+            rise = consistency_factor(epoch, training.consistency_rampup, training.consistency_ramp)
+            weight = training.consistency_weight * rise
             losses = train_epoch(self.model_, optimizers, X_train, X_labeled, labels,
                                  replace(training, consistency_weight=weight), generator,
                                  unlabeled=self._learns_from_unlabeled_rows)

@@ -95,7 +95,8 @@ class RunsFile:
 # What a run's key (epochs, clusters, seed) or the machine sets, not the method's settings.
 _NOT_SETTINGS = {"max_iter", "n_clusters", "random_state", "device", "verbose"}
 # Parameters added since folders recorded their settings, with the value their runs had.
-_SETTINGS_BEFORE_ADDED = {"batch_norm": "False", "balance_weight": "0.0", "consistency_rampup": "0"}
+_SETTINGS_BEFORE_ADDED = {"batch_norm": "False", "balance_weight": "0.0", "consistency_rampup": "0",
+                          "consistency_ramp": "'linear'"}
 
 
 def estimator_settings(estimator):

@@ -34,7 +34,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
         Standard deviation of the Gaussian noise added to the encoder's input during training.
     batch_norm : bool, default=False
         As in :class:`~ssaae.SemiSupervisedAAEClassifier`; untested for clustering.
-    consistency_weight, consistency_radius, consistency_rampup : default=150.0, 2.0 and 3
+    consistency_weight, consistency_radius, consistency_rampup, consistency_ramp : default=150.0, 2.0, 3, "linear"
         The virtual adversarial consistency term of
         :class:`~ssaae.SemiSupervisedAAEClassifier`, here on the cluster assignments: a row and
         its neighbours should share a cluster. On MNIST, 10 epochs, 5 seeds, the weight 150 (with
@@ -85,7 +85,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
 
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=5, reconstruction_loss="auto", input_noise=0.3, batch_norm=False,
-                 consistency_weight=150.0, consistency_radius=2.0, consistency_rampup=3, balance_weight=5.0,
+                 consistency_weight=150.0, consistency_radius=2.0, consistency_rampup=3, consistency_ramp="linear",
+                 balance_weight=5.0,
                  reconstruction_lr=1e-3, regularization_lr=1e-3, optimizer="adam", learning_rate_drops=(),
                  learning_rate_decay=0.0, batch_size=100, max_iter=100,
                  precision="auto", device="auto", random_state=None, verbose=False):
@@ -99,6 +100,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
         self.consistency_weight = consistency_weight
         self.consistency_radius = consistency_radius
         self.consistency_rampup = consistency_rampup
+        self.consistency_ramp = consistency_ramp
         self.balance_weight = balance_weight
         self.reconstruction_lr = reconstruction_lr
         self.regularization_lr = regularization_lr
@@ -126,7 +128,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
                                   regularization_lr=self.regularization_lr, input_noise=self.input_noise,
                                   optimizer=self.optimizer, consistency_weight=self.consistency_weight,
                                   consistency_radius=self.consistency_radius,
-                                  consistency_rampup=self.consistency_rampup, balance_weight=self.balance_weight)
+                                  consistency_rampup=self.consistency_rampup,
+                                  consistency_ramp=self.consistency_ramp, balance_weight=self.balance_weight)
         self._fit_networks(X, int(self.n_clusters), training)
         self.labels_ = self.predict(X)
         return self

@@ -29,6 +29,7 @@ class TrainingConfig:
     consistency_weight: float = 1.0  # the estimators pass their own defaults
     consistency_radius: float = 2.0
     consistency_rampup: int = 0
+    consistency_ramp: str = "linear"
     balance_weight: float = 0.0
 
 
@@ -102,15 +103,19 @@ def learning_rate_factor(epoch, n_epochs, drops=(), decay=0.0):
     return 0.1 ** sum(epoch >= drop for drop in drops) * fall
 
 
-def consistency_factor(epoch, rampup):
+def consistency_factor(epoch, rampup, ramp="linear"):
     """The consistency weight of ``epoch`` (counted from 0) as a fraction of the full one: rising
-    linearly over the first ``rampup`` epochs, so that the labels shape the classes before the
-    term holds them steady.
+    over the first ``rampup`` epochs, so that the labels shape the classes before the term holds
+    them steady. ``ramp`` is the shape of the rise: ``"linear"``, or ``"sigmoid"``, the
+    ``exp(-5 (1 - t)^2)`` of temporal ensembling (Laine and Aila 2017), which starts far lower.
 
     >>> [round(consistency_factor(epoch, 3), 2) for epoch in range(4)], consistency_factor(0, 0)
     ([0.33, 0.67, 1.0, 1.0], 1.0)
+    >>> [round(consistency_factor(epoch, 3, "sigmoid"), 2) for epoch in range(4)]
+    [0.11, 0.57, 1.0, 1.0]
     """
-    return min(1.0, (epoch + 1) / rampup) if rampup else 1.0
+    rise = min(1.0, (epoch + 1) / rampup) if rampup else 1.0
+    return rise if ramp == "linear" else math.exp(-5 * (1 - rise) ** 2)
 
 
 def set_learning_rates(optimizers, factor):

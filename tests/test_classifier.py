@@ -1,6 +1,7 @@
 """SemiSupervisedAAEClassifier: scikit-learn conventions, errors, persistence and learning."""
 
 import io
+import math
 import pickle
 
 import joblib
@@ -185,8 +186,12 @@ def test_learning_rates_follow_the_drops_and_the_decay_epoch_by_epoch(digits, mo
     assert seen == pytest.approx([0.3 * f for f in factors])
 
 
-@pytest.mark.parametrize(("rampup", "weights"), [(3, [2, 4, 6, 6]), (0, [6, 6, 6, 6])])
-def test_consistency_weight_rises_over_the_rampup_epochs(digits, monkeypatch, rampup, weights):
+@pytest.mark.parametrize(("rampup", "ramp", "weights"), [
+    (3, "linear", [2, 4, 6, 6]),
+    (3, "sigmoid", [6 * math.exp(-5 * 4 / 9), 6 * math.exp(-5 / 9), 6, 6]),
+    (0, "sigmoid", [6, 6, 6, 6]),
+])
+def test_consistency_weight_rises_over_the_rampup_epochs(digits, monkeypatch, rampup, ramp, weights):
     seen = []
 
     def record(model, optimizers, X, X_labeled, labels, config, *args, **kwargs):
@@ -194,7 +199,7 @@ def test_consistency_weight_rises_over_the_rampup_epochs(digits, monkeypatch, ra
         return train_epoch(model, optimizers, X, X_labeled, labels, config, *args, **kwargs)
 
     monkeypatch.setattr("ssaae.base.train_epoch", record)
-    tiny(max_iter=4, consistency_weight=6.0, consistency_rampup=rampup).fit(
+    tiny(max_iter=4, consistency_weight=6.0, consistency_rampup=rampup, consistency_ramp=ramp).fit(
         digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
     assert seen == pytest.approx(weights)
 
@@ -203,6 +208,11 @@ def test_consistency_weight_rises_over_the_rampup_epochs(digits, monkeypatch, ra
 def test_bad_consistency_rampup_raises(digits, rampup):
     with pytest.raises(ValueError, match="consistency_rampup must be an int >= 0"):
         tiny(consistency_rampup=rampup).fit(digits.X_train, digits.y_train)
+
+
+def test_bad_consistency_ramp_raises(digits):
+    with pytest.raises(ValueError, match="consistency_ramp must be 'linear' or 'sigmoid', got 'cosine'"):
+        tiny(consistency_ramp="cosine").fit(digits.X_train, digits.y_train)
 
 
 @pytest.mark.parametrize("balance_weight", [0.0, 5.0])
