@@ -21,6 +21,8 @@ import pandas as pd
 import sklearn
 import torch
 
+from .training import native_bf16
+
 
 @dataclass(frozen=True)
 class RunsFile:
@@ -360,11 +362,13 @@ def _git_revision(checkout=_CHECKOUT):
 
 
 def machine_description():
-    """CPU model, cores, torch threads and operating system."""
+    """CPU model, cores, torch threads, whether the CPU multiplies bf16 natively (``precision="auto"``
+    trains in bf16 there, in fp32 elsewhere) and operating system."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     threads = torch.get_num_threads()
+    bf16 = "with" if native_bf16(torch.device("cpu")) else "without"
     return (f"{_cpu_model()}, {cores} cores, torch on {threads} thread{'s' if threads > 1 else ''}, "
-            f"{platform.system()} {platform.machine()}")
+            f"{bf16} native bf16, {platform.system()} {platform.machine()}")
 
 
 def _cpu_model():

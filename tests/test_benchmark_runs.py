@@ -1,6 +1,10 @@
-"""What the benchmarks record beside their results: the code's git revision."""
+"""What the benchmarks record beside their results: the code's git revision and the machine."""
 
 import subprocess
+
+import pytest
+
+from ssaae import benchmark_runs
 
 from ssaae.benchmark_runs import _git_revision
 
@@ -21,3 +25,9 @@ def test_git_revision_flags_changed_package_code_but_not_changed_results(tmp_pat
     assert _git_revision(tmp_path) == f"git {commit}"
     (tmp_path / "ssaae/code.py").write_text("a = 2\n")
     assert _git_revision(tmp_path) == f"git {commit}, with uncommitted changes to ssaae/"
+
+
+@pytest.mark.parametrize("native, words", [(True, "with native bf16"), (False, "without native bf16")])
+def test_machine_description_says_whether_auto_precision_trains_in_bf16(monkeypatch, native, words):
+    monkeypatch.setattr(benchmark_runs, "native_bf16", lambda device: native)
+    assert f", {words}, " in benchmark_runs.machine_description()
