@@ -1,7 +1,7 @@
 """What the semi-supervised classifier and the clusterer share: the networks' life cycle in a
 scikit-learn estimator (feature scaling, seeding, the epoch loop, encoding, decoding, pickling)."""
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from .networks import AAEConfig, AdversarialAutoencoder, model_from_data, model_to_data
 from .training import (
+    TrainingConfig,
     consistency_factor,
     encode_dataset,
     learning_rate_factor,
@@ -28,16 +29,21 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the ssaae estimators; not for direct use.
 
     Subclasses store their hyper-parameters, validate ``X`` and ``y``, and call
-    :meth:`_fit_networks`; ``_categories`` names the categorical code's values (classes or
-    cluster ids), ``_learns_from_unlabeled_rows = False`` keeps only the semi-supervised phase.
+    :meth:`_fit_networks`; a parameter named as a field of :class:`~ssaae.training.TrainingConfig`
+    sets that field, the fields a subclass lacks keep their defaults. ``_categories`` names the
+    categorical code's values (classes or cluster ids), ``_learns_from_unlabeled_rows = False``
+    keeps only the semi-supervised phase.
     """
 
     _learns_from_unlabeled_rows = True
 
-    def _fit_networks(self, X, n_categories, training, X_labeled=None, labels=None):
+    def _fit_networks(self, X, n_categories, X_labeled=None, labels=None):
         """Build the networks for ``X`` (float32, validated) and train them for ``max_iter``
-        epochs; ``training`` is a :class:`~ssaae.training.TrainingConfig`, ``labels`` the
-        category index of each row of ``X_labeled`` (None: no semi-supervised phase)."""
+        epochs; ``labels`` is the category index of each row of ``X_labeled`` (None: no
+        semi-supervised phase)."""
+        params = self.get_params(deep=False)
+        training = TrainingConfig(**{field.name: params[field.name] for field in fields(TrainingConfig)
+                                     if field.name in params})
         if not (isinstance(self.learning_rate_decay, Real) and 0 <= self.learning_rate_decay <= 1):
             raise ValueError(f"learning_rate_decay must be in [0, 1], got {self.learning_rate_decay!r}")
         rampup = training.consistency_rampup

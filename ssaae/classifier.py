@@ -6,7 +6,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from .base import BaseAAE
-from .training import TrainingConfig
 
 
 def unlabeled_mask(y):
@@ -185,13 +184,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         if len(self.classes_) < 2:
             raise ValueError(f"y has 1 class among its labeled rows ({self.classes_[0]!r}); "
                              "a classifier needs at least two")
-        training = TrainingConfig(self.batch_size, self.labeled_batch_size, self.reconstruction_lr,
-                                  self.regularization_lr, self.semi_supervised_lr, self.input_noise,
-                                  optimizer=self.optimizer, consistency_weight=self.consistency_weight,
-                                  consistency_radius=self.consistency_radius,
-                                  consistency_rampup=self.consistency_rampup,
-                                  consistency_ramp=self.consistency_ramp, balance_weight=self.balance_weight)
-        self._fit_networks(X, len(self.classes_), training, X[labeled], label_index)
+        self._fit_networks(X, len(self.classes_), X[labeled], label_index)
         self.label_distributions_ = self.predict_proba(X)
         self.transduction_ = self.classes_[self.label_distributions_.argmax(1)]
         return self

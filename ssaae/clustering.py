@@ -7,7 +7,6 @@ from sklearn.base import ClusterMixin
 from sklearn.utils.validation import validate_data
 
 from .base import BaseAAE
-from .training import TrainingConfig
 
 
 class AAEClustering(ClusterMixin, BaseAAE):
@@ -124,13 +123,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
         X = validate_data(self, X, dtype=np.float32)
         if not (isinstance(self.n_clusters, Integral) and self.n_clusters >= 1):
             raise ValueError(f"n_clusters must be a positive int, got {self.n_clusters!r}")
-        training = TrainingConfig(self.batch_size, reconstruction_lr=self.reconstruction_lr,
-                                  regularization_lr=self.regularization_lr, input_noise=self.input_noise,
-                                  optimizer=self.optimizer, consistency_weight=self.consistency_weight,
-                                  consistency_radius=self.consistency_radius,
-                                  consistency_rampup=self.consistency_rampup,
-                                  consistency_ramp=self.consistency_ramp, balance_weight=self.balance_weight)
-        self._fit_networks(X, int(self.n_clusters), training)
+        self._fit_networks(X, int(self.n_clusters))
         self.labels_ = self.predict(X)
         return self
 

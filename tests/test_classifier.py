@@ -14,10 +14,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ssaae import SemiSupervisedAAEClassifier
+from ssaae import AAEClustering, SemiSupervisedAAEClassifier
 from ssaae.baselines import LabelsOnlyAAEClassifier
 from ssaae.datasets import load_dataset, make_semisupervised
-from ssaae.training import regularization_phase, train_epoch
+from ssaae.training import TrainingConfig, regularization_phase, train_epoch
 
 TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "style_dim": 3, "batch_size": 32, "max_iter": 3}
 
@@ -202,6 +202,30 @@ def test_consistency_weight_rises_over_the_rampup_epochs(digits, monkeypatch, ra
     tiny(max_iter=4, consistency_weight=6.0, consistency_rampup=rampup, consistency_ramp=ramp).fit(
         digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
     assert seen == pytest.approx(weights)
+
+
+@pytest.mark.parametrize("estimator", [SemiSupervisedAAEClassifier, AAEClustering])
+def test_every_training_parameter_reaches_the_epochs(digits, monkeypatch, estimator):
+    """A parameter named as a TrainingConfig field (all but precision, which is resolved, and
+    the consistency weight, which rises) is the value that field has in every epoch."""
+    chosen = {"batch_size": 17, "labeled_batch_size": 9, "reconstruction_lr": 3e-3, "regularization_lr": 4e-4,
+              "semi_supervised_lr": 5e-3, "input_noise": 0.2, "optimizer": "sgd", "consistency_radius": 1.5,
+              "consistency_rampup": 2, "consistency_ramp": "linear", "balance_weight": 0.5}
+    params = {name: value for name, value in chosen.items() if name in estimator().get_params()}
+    seen = []
+
+    def record(model, optimizers, X, X_labeled, labels, config, *args, **kwargs):
+        seen.append(config)
+        return train_epoch(model, optimizers, X, X_labeled, labels, config, *args, **kwargs)
+
+    monkeypatch.setattr("ssaae.base.train_epoch", record)
+    tiny_params = {**TINY, "max_iter": 2, "batch_norm": False, "consistency_weight": 1.0}
+    estimator(**{**tiny_params, **params}, random_state=0).fit(digits.X_train, digits.y_train)
+    defaults = TrainingConfig()
+    assert len(seen) == 2
+    for config in seen:
+        assert {name: getattr(config, name) for name in chosen} == {
+            name: params.get(name, getattr(defaults, name)) for name in chosen}
 
 
 @pytest.mark.parametrize("rampup", [-1, 1.5, True])
