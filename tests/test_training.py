@@ -208,6 +208,16 @@ def test_virtual_adversarial_change_moves_predictions_more_than_a_random_change_
     assert model.class_head.weight.grad.abs().sum() > 0  # the consistency term trains the class head
 
 
+def test_virtual_adversarial_change_is_found_as_well_in_bf16_as_in_fp32(model):
+    """bf16 rounds a tiny power-iteration probe away; the change found must still be adversarial."""
+    x = torch.rand(256, N_FEATURES)
+    losses = {}
+    for precision in ("fp32", "bf16"):
+        with autocast(torch.device("cpu"), precision):
+            losses[precision] = virtual_adversarial_loss(model, x, 0.5, torch.Generator().manual_seed(0)).item()
+    assert losses["bf16"] > 0.8 * losses["fp32"] > 0
+
+
 def test_imbalance_is_zero_for_equal_use_and_log_k_when_one_category_takes_all():
     assert float(imbalance(torch.eye(4))) == pytest.approx(0, abs=1e-6)
     assert float(imbalance(torch.eye(4)[[2, 2, 2]])) == pytest.approx(math.log(4), abs=1e-5)
