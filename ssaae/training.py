@@ -144,8 +144,8 @@ def virtual_adversarial_loss(model, x, radius, generator):
 
     The power iteration's probe is a quarter of ``radius`` long, not the paper's 1e-6, which bf16
     rounds away (its 8-bit mantissa leaves ``x + probe == x``), so that the direction found there
-    was little better than a random one; with a quarter it moves q(y|x) in bf16 about as much as
-    in fp32."""
+    moved q(y|x) far less than the one fp32 finds; with a quarter it moves q(y|x) in bf16 about
+    as much as in fp32."""
     with torch.no_grad():
         target = model.encode(x)[0].float().softmax(dim=1)
 

@@ -5,7 +5,6 @@ import subprocess
 import pytest
 
 from ssaae import benchmark_runs
-
 from ssaae.benchmark_runs import _git_revision
 
 
