@@ -89,9 +89,9 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
     max_iter : int, default=100
         Epochs: passes over all rows of X.
     precision : {"auto", "bf16", "fp32"}, default="auto"
-        Precision of the training forward passes. bf16 autocast is several times faster on
-        CPUs with AMX or AVX512-BF16 and on recent GPUs, and many times slower where it is
-        emulated; ``"auto"`` takes bf16 only where the hardware has it. Prediction always runs
+        Precision of the training forward passes. bf16 autocast is faster on CPUs with AMX or
+        AVX512-BF16 and on recent GPUs (``ssaae bench throughput --precision`` measures it), and
+        many times slower where it is emulated; ``"auto"`` takes bf16 only where the hardware has it. Prediction always runs
         in fp32.
     device : str, default="auto"
         Torch device; ``"auto"`` takes the accelerator (CUDA) when there is one, else the CPU.
