@@ -91,8 +91,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
     precision : {"auto", "bf16", "fp32"}, default="auto"
         Precision of the training forward passes. bf16 autocast is faster on CPUs with AMX or
         AVX512-BF16 and on recent GPUs (``ssaae bench throughput --precision`` measures it), and
-        many times slower where it is emulated; ``"auto"`` takes bf16 only where the hardware has it. Prediction always runs
-        in fp32.
+        many times slower where it is emulated; ``"auto"`` takes bf16 only where the hardware
+        has it. Prediction always runs in fp32.
     device : str, default="auto"
         Torch device; ``"auto"`` takes the accelerator (CUDA) when there is one, else the CPU.
     random_state : int, RandomState instance or None, default=None
