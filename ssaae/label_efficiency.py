@@ -55,7 +55,7 @@ COLUMNS = RUNS_FILE.columns
 # The AAE methods' epochs unless told otherwise, chosen on the validation split: with the
 # defaults, 20 epochs validated better than 10 at 100 and 1000 MNIST labels on every seed
 # (benchmarks/results/mnist-bf16-vat-fp32-20-epochs against mnist-bf16-vat-fp32). An aae run
-# took 13.7-15.2 minutes in bf16 on one of 2 CPU cores beside another run (the issue's limit is
+# took 13.6-15.2 minutes in bf16 on one of 2 CPU cores beside another run (the issue's limit is
 # 20); on a CPU without native bf16, fp32 takes about twice as long: pass --epochs 10 there.
 EPOCHS = 20
 
