@@ -37,6 +37,8 @@ class RunsFile:
         missing), in the file's column order.
     optional : tuple of str, default=()
         Columns that may be empty; a row with any other column empty is a line cut short by a kill.
+        A file written before an optional column was added lacks it: it reads as empty, and rows
+        appended to that file keep its columns.
 
     Examples
     --------
@@ -66,8 +68,10 @@ class RunsFile:
         if not path.is_file() or path.stat().st_size == 0:
             return pd.DataFrame({column: [] for column in self.columns})
         runs = pd.read_csv(path, dtype={column: str for column, kind in self.types.items() if kind is str})
-        if tuple(runs.columns) != self.columns:
+        expected = [column for column in self.columns if column in runs.columns or column not in self.optional]
+        if list(runs.columns) != expected:
             raise ValueError(f"{path} is not a {self.benchmark} runs.csv: its columns are {', '.join(runs.columns)}")
+        runs = runs.reindex(columns=self.columns)
         runs = runs.dropna(subset=[column for column in self.columns if column not in self.optional])
         return runs.reset_index(drop=True).astype({column: kind for column, kind in self.types.items()
                                                    if kind is not str})
@@ -82,13 +86,17 @@ class RunsFile:
         """Append one run to ``runs_csv``, writing the header first if the file is new."""
         path = Path(runs_csv)
         new = not path.is_file() or path.stat().st_size == 0
+        columns = self.columns
+        if not new:  # an older file may lack optional columns: keep its own
+            with open(path, newline="") as file:
+                columns = next(csv.reader(file))
         with open(path, "a+b") as file:
             if not new:
                 file.seek(-1, os.SEEK_END)
                 if file.read(1) != b"\n":  # a line cut short by a kill: end it, read drops it
                     file.write(b"\n")
         with open(path, "a", newline="") as file:
-            writer = csv.DictWriter(file, self.columns)
+            writer = csv.DictWriter(file, columns, extrasaction="ignore")
             if new:
                 writer.writeheader()
             writer.writerow(row)

@@ -98,8 +98,15 @@ def test_matched_accuracy_allows_a_class_only_one_cluster():
 
 def test_score_clustering_of_the_classes_renamed_is_perfect():
     scores = score_clustering([[0.1, 0.9], [0.8, 0.2]], [4, 9], test_clusters=[1, 0, 0, 1], y_test=[4, 9, 9, 4])
-    assert scores == {"test_error": 0.0, "normalized_mutual_info": 1.0, "adjusted_rand_index": 1.0,
-                      "matched_accuracy": 100.0}
+    assert scores == {"test_error": 0.0, "validation_error": 0.0, "normalized_mutual_info": 1.0,
+                      "adjusted_rand_index": 1.0, "matched_accuracy": 100.0}
+
+
+def test_validation_error_scores_the_validation_rows_by_their_clusters_top_row():
+    # Cluster 0 ranks the 7 highest and also claims the 3 below it; cluster 1 claims the 1.
+    validation_scores = [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]]
+    scores = score_clustering(validation_scores, [7, 3, 1], test_clusters=[0, 1], y_test=[7, 1])
+    assert scores["validation_error"] == pytest.approx(100 / 3) and scores["test_error"] == 0.0
 
 
 def test_score_clustering_of_clusters_that_cut_across_the_classes_has_nmi_0_and_ari_minus_one_half():
@@ -245,10 +252,10 @@ def test_summarize_gives_the_mean_std_and_number_of_runs_per_method_and_cluster_
 
 def test_results_md_tables_mean_std_and_runs_per_method_and_cluster_count(finished_benchmark):
     results = (finished_benchmark / "results.md").read_text()
-    for title in ("Test error by the paper's protocol, %", "Normalized mutual information", "Adjusted Rand index",
-                  "Epochs and minutes per run"):
+    for title in ("Test error by the paper's protocol, %", "Validation error by the paper's protocol",
+                  "Normalized mutual information", "Adjusted Rand index", "Epochs and minutes per run"):
         assert title in results
-    assert results.count("| method | 10 clusters | 12 clusters |") == 4
+    assert results.count("| method | 10 clusters | 12 clusters |") == 5
     percent, fraction = r"\d+\.\d\d ± \d+\.\d\d \(2\)", r"-?\d\.\d\d\d ± \d\.\d\d\d \(2\)"
     for method in METHODS:
         assert re.search(rf"^\| {method} \| {percent} \| {percent} \|$", results, re.MULTILINE), method
