@@ -8,9 +8,10 @@ predicted its cluster's label (:func:`paper_error`); by normalized mutual inform
 adjusted Rand index; and, where there are as many clusters as classes, by the accuracy under the
 best one-to-one matching of clusters to classes (:func:`matched_accuracy`). Nothing is tuned on
 the test split: the paper's protocol applied to the validation split alone (its rows predicted
-the label of their cluster's top validation row) gives the error to select settings by. As in :mod:`ssaae.label_efficiency`, each finished run is appended to
-``runs.csv`` at once and ``results.md`` is rewritten from it, so a rerun resumes (with the same
-settings: ``settings.json``).
+the label of their cluster's top validation row) gives the error to select settings by. As in
+:mod:`ssaae.label_efficiency`, each finished run is appended to ``runs.csv`` at once and
+``results.md`` is rewritten from it, so a rerun resumes (with the same settings:
+``settings.json``).
 
 The methods (:data:`METHODS`):
 
@@ -55,8 +56,9 @@ RUNS_FILE = RunsFile("clustering", {
     "seconds": float, "finished_at": str,
 }, optional=("validation_error", "matched_accuracy", "epochs"))  # validation_error came later
 
-# The AAE's epochs unless told otherwise: the budget of the committed MNIST results, 11-14 minutes
-# a run on one of 2 CPU cores beside another run (the limit is 20); longer is untested.
+# The AAE's epochs unless told otherwise: the budget of the committed MNIST results, 6.3-7.1 minutes
+# a run in bf16 on one of 2 CPU cores beside another run (the limit is 20); 20 epochs
+# validated no better on two seeds (benchmarks/results/mnist-clustering-bf16-20-epochs).
 EPOCHS = 10
 METRICS = ("test_error", "validation_error", "normalized_mutual_info", "adjusted_rand_index", "matched_accuracy")
 
