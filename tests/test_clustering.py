@@ -60,11 +60,12 @@ def test_transform_gives_style_codes_and_sample_decodes_clusters(fitted, digits)
 
 def test_clusters_digits_by_content_nearly_as_well_as_kmeans(digits):
     """The claim of the method: the categorical code groups images of the same digit. The paper's
-    AAE, without the balance and consistency terms and with the gentler adversarial learning rate
-    they need (alone, 1e-3 collapses all rows into one cluster): the defaults were chosen on MNIST.
+    AAE, with its 5-d style, without the balance and consistency terms and with the gentler
+    adversarial learning rate they need (alone, 1e-3 collapses all rows into one cluster): the
+    defaults were chosen on MNIST.
     In fp32: in bf16 this small model clusters digits a little worse (an open question)."""
     model = AAEClustering(n_clusters=10, hidden_layer_sizes=(256, 256), discriminator_layer_sizes=(128,),
-                          balance_weight=0, consistency_weight=0, regularization_lr=2e-4, max_iter=200,
+                          style_dim=5, balance_weight=0, consistency_weight=0, regularization_lr=2e-4, max_iter=200,
                           precision="fp32", random_state=0).fit(digits.X_train)
     aae = normalized_mutual_info_score(digits.y_test, model.predict(digits.X_test))
     kmeans = KMeans(10, n_init=10, random_state=0).fit(digits.X_train)
