@@ -1,7 +1,12 @@
-"""What the semi-supervised classifier and the clusterer share: the networks' life cycle in a
-scikit-learn estimator (feature scaling, seeding, the epoch loop, encoding, decoding, pickling)."""
+"""What the semi-supervised classifier and the clusterer share: their parameters (each with its
+constraint and its documentation, declared once in :data:`PARAMETERS`) and the networks' life
+cycle in a scikit-learn estimator (feature scaling, seeding, training, encoding, decoding,
+pickling)."""
 
-from dataclasses import fields, replace
+import inspect
+import math
+import textwrap
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,86 +17,195 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from .networks import AAEConfig, AdversarialAutoencoder, model_from_data, model_to_data
-from .training import (
-    TrainingConfig,
-    consistency_factor,
-    encode_dataset,
-    learning_rate_factor,
-    make_optimizers,
-    resolve_device,
-    resolve_precision,
-    set_learning_rates,
-    train_epoch,
-)
+from .training import TrainingConfig, available_memory, encode_dataset, resolve_device, resolve_precision, train
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A hyper-parameter: what values it takes (``accepts``, described by ``expected``), its type
+    and its meaning as the docstrings show them."""
+
+    accepts: object  # callable: value -> bool
+    expected: str
+    kind: str
+    doc: str
+
+
+def _integer(low):
+    return lambda value: isinstance(value, Integral) and not isinstance(value, bool) and value >= low
+
+
+def _real(low, high=math.inf, low_open=False):
+    def accepts(value):
+        if not isinstance(value, Real) or isinstance(value, bool) or math.isnan(value):
+            return False
+        return (low < value if low_open else low <= value) and value <= high
+    return accepts
+
+
+def _one_of(*options):
+    return lambda value: isinstance(value, str) and value in options
+
+
+def _sizes(allow_empty):
+    def accepts(value):
+        return (isinstance(value, tuple | list) and (allow_empty or len(value) > 0)
+                and all(_integer(0 if allow_empty else 1)(n) for n in value))
+    return accepts
+
+
+def _boolean(value):
+    return isinstance(value, bool | np.bool_)
+
+
+def _random_state(value):
+    return value is None or isinstance(value, np.random.RandomState) or (_integer(0)(value) and value < 2**32)
+
+
+_LEARNING_RATE = (_real(0, low_open=True), "a float > 0", "float")
+
+PARAMETERS = {
+    "n_clusters": Parameter(_integer(1), "an int >= 1", "int", "Number of clusters, the size of the categorical code."),
+    "hidden_layer_sizes": Parameter(_sizes(False), "a non-empty tuple of ints >= 1", "tuple of int",
+                                    "Hidden ReLU layers of the encoder (mirrored in the decoder)."),
+    "discriminator_layer_sizes": Parameter(_sizes(False), "a non-empty tuple of ints >= 1", "tuple of int",
+                                           "Hidden ReLU layers of each discriminator."),
+    "style_dim": Parameter(_integer(1), "an int >= 1", "int", "Size of the continuous style code z."),
+    "reconstruction_loss": Parameter(_one_of("auto", "bce", "mse"), "'auto', 'bce' or 'mse'",
+                                     '{"auto", "bce", "mse"}', """\
+Binary cross-entropy suits features in [0, 1] (images); squared error on standardized features
+suits any real values. ``"auto"`` picks bce when every feature is in [0, 1]."""),
+    "input_noise": Parameter(_real(0), "a float >= 0", "float",
+                             "Standard deviation of the Gaussian noise added to the encoder's input in training."),
+    "batch_norm": Parameter(_boolean, "True or False", "bool",
+                            "Batch normalization before each ReLU of the encoder. Not in the paper."),
+    "consistency_weight": Parameter(_real(0), "a float >= 0", "float", """\
+Weight of a consistency term in the reconstruction phase: q(y|x) should not change under the
+input change of length ``consistency_radius`` it is most sensitive to (virtual adversarial
+training, Miyato et al. 2018). Not in the paper; 0 turns it off."""),
+    "consistency_radius": Parameter(_real(0), "a float >= 0", "float",
+                                    "Length of that input change, in the units of the (standardized) features."),
+    "consistency_rampup": Parameter(_integer(0), "an int >= 0", "int", """\
+Epochs over which the consistency weight rises to ``consistency_weight``; 0 applies it in full
+from the start."""),
+    "consistency_ramp": Parameter(_one_of("linear", "sigmoid"), "'linear' or 'sigmoid'", '{"linear", "sigmoid"}', """\
+Shape of that rise (:func:`~ssaae.training.consistency_factor`): ``"linear"``, or ``"sigmoid"``,
+the ``exp(-5 (1 - t)^2)`` of temporal ensembling, far lower in the first epochs."""),
+    "balance_weight": Parameter(_real(0), "a float >= 0", "float", """\
+Weight of a term that keeps every category in use: log K minus the entropy of a minibatch's mean
+q(y|x). The discriminators judge one code at a time and cannot see a few categories taking all
+rows. Not in the paper; 0 turns it off."""),
+    "reconstruction_lr": Parameter(*_LEARNING_RATE, "Learning rate of the reconstruction phase."),
+    "regularization_lr": Parameter(*_LEARNING_RATE,
+                                   "Learning rate of the adversarial phase, discriminators and encoder alike."),
+    "semi_supervised_lr": Parameter(*_LEARNING_RATE, "Learning rate of the semi-supervised phase."),
+    "optimizer": Parameter(_one_of("adam", "sgd"), "'adam' or 'sgd'", '{"adam", "sgd"}', """\
+``"sgd"`` is the paper's: momentum 0.9 for reconstruction and classification, 0.1 for the
+adversarial steps (Adam's first beta is 0.9 and 0.5 likewise)."""),
+    "learning_rate_drops": Parameter(_sizes(True), "a tuple of ints >= 0", "tuple of int",
+                                     "Epochs at which every learning rate is divided by 10; the paper used (50, 1000)."),
+    "learning_rate_decay": Parameter(_real(0, 1), "a float in [0, 1]", "float", """\
+Fraction of the epochs, at the end, over which every learning rate falls linearly towards 0
+(:func:`~ssaae.training.learning_rate_factor`). 0 keeps the rates constant."""),
+    "batch_size": Parameter(_integer(1), "an int >= 1", "int",
+                            "Rows per minibatch of the reconstruction and regularization phases."),
+    "labeled_batch_size": Parameter(_integer(1), "an int >= 1", "int",
+                                    "Labeled rows, drawn with replacement, per semi-supervised step."),
+    "max_iter": Parameter(_integer(1), "an int >= 1", "int", "Epochs: passes over all rows of X."),
+    "precision": Parameter(_one_of("auto", "bf16", "fp32"), "'auto', 'bf16' or 'fp32'", '{"auto", "bf16", "fp32"}', """\
+Precision of the training forward passes. bf16 is faster where the hardware multiplies it (CPUs
+with AMX or AVX512-BF16, recent GPUs) and many times slower where it is emulated; ``"auto"``
+takes it only where the hardware has it. Prediction always runs in fp32."""),
+    "device": Parameter(lambda value: isinstance(value, str), "a device name such as 'cpu' or 'cuda'", "str",
+                        'Torch device; ``"auto"`` takes the accelerator (CUDA) when there is one, else the CPU.'),
+    "random_state": Parameter(_random_state, "None, an int in [0, 2**32) or a RandomState",
+                              "int, RandomState instance or None",
+                              "Seeds weight initialization, noise, prior draws and minibatch order."),
+    "verbose": Parameter(_boolean, "True or False", "bool", "Show a progress bar over epochs with each phase's loss."),
+}
+
+
+def document_parameters(cls):
+    """Class decorator: replace ``{parameters}`` in the docstring of ``cls`` by the numpydoc entries
+    of :data:`PARAMETERS` for the arguments of its ``__init__``, with their defaults there."""
+    entries = []
+    for name, argument in list(inspect.signature(cls.__init__).parameters.items())[1:]:
+        parameter = PARAMETERS[name]
+        default = f'"{argument.default}"' if isinstance(argument.default, str) else repr(argument.default)
+        entries.append(f"    {name} : {parameter.kind}, default={default}\n"
+                       + textwrap.indent(parameter.doc, " " * 8))
+    cls.__doc__ = cls.__doc__.replace("    {parameters}", "\n".join(entries))
+    return cls
 
 
 class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the ssaae estimators; not for direct use.
 
-    Subclasses store their hyper-parameters, validate ``X`` and ``y``, and call
-    :meth:`_fit_networks`; a parameter named as a field of :class:`~ssaae.training.TrainingConfig`
-    sets that field, the fields a subclass lacks keep their defaults. ``_categories`` names the
-    categorical code's values (classes or cluster ids), ``_learns_from_unlabeled_rows = False``
-    keeps only the semi-supervised phase.
+    Subclasses store their hyper-parameters with :meth:`_store`, start ``fit`` with
+    :meth:`_validate_params`, validate ``X`` and ``y``, and call :meth:`_fit_networks`.
+    ``_categories`` names the categorical code's values (classes or cluster ids),
+    ``_learns_from_unlabeled_rows = False`` keeps only the semi-supervised phase.
     """
 
     _learns_from_unlabeled_rows = True
 
-    def _fit_networks(self, X, n_categories, X_labeled=None, labels=None):
-        """Build the networks for ``X`` (float32, validated) and train them for ``max_iter``
-        epochs; ``labels`` is the category index of each row of ``X_labeled`` (None: no
-        semi-supervised phase)."""
-        params = self.get_params(deep=False)
-        training = TrainingConfig(**{field.name: params[field.name] for field in fields(TrainingConfig)
-                                     if field.name in params})
-        if not (isinstance(self.learning_rate_decay, Real) and 0 <= self.learning_rate_decay <= 1):
-            raise ValueError(f"learning_rate_decay must be in [0, 1], got {self.learning_rate_decay!r}")
-        rampup = training.consistency_rampup
-        if not (isinstance(rampup, Integral) and not isinstance(rampup, bool) and rampup >= 0):
-            raise ValueError(f"consistency_rampup must be an int >= 0, got {rampup!r}")
-        if training.consistency_ramp not in ("linear", "sigmoid"):
-            raise ValueError(f"consistency_ramp must be 'linear' or 'sigmoid', got {training.consistency_ramp!r}")
-        if self.batch_norm and min(len(X), training.batch_size, training.labeled_batch_size) < 2:
+    def _store(self, arguments):
+        """Keep ``__init__``'s arguments (its ``locals()``) as they are, as scikit-learn asks."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
+    def _validate_params(self):
+        """A ValueError naming the first parameter whose value :data:`PARAMETERS` does not accept."""
+        for name, value in self.get_params(deep=False).items():
+            parameter = PARAMETERS[name]
+            if not parameter.accepts(value):
+                raise ValueError(f"{name} must be {parameter.expected}, got {value!r}")
+
+    def _fit_networks(self, X, n_categories, X_labeled=None, labels=None, **semi_supervised):
+        """Build the networks for ``X`` (float32, validated) and train them; ``labels`` is the
+        category index of each row of ``X_labeled`` (None: no semi-supervised phase), and
+        ``semi_supervised`` the :class:`~ssaae.training.TrainingConfig` fields of that phase."""
+        labeled_batch_size = semi_supervised.get("labeled_batch_size", self.batch_size)
+        if self.batch_norm and min(len(X), self.batch_size, labeled_batch_size) < 2:
             raise ValueError(f"batch_norm needs minibatches of 2 rows or more, got n_samples = {len(X)}, "
-                             f"batch_size = {training.batch_size}, labeled_batch_size = {training.labeled_batch_size}")
+                             f"batch_size = {self.batch_size}, labeled_batch_size = {labeled_batch_size}")
         binary = self._binary_features(X)
+        device = resolve_device(self.device)
+        config = AAEConfig(X.shape[1], n_categories, self.style_dim, tuple(self.hidden_layer_sizes),
+                           tuple(self.discriminator_layer_sizes), binary, bool(self.batch_norm))
+        training = TrainingConfig(
+            epochs=self.max_iter, batch_size=self.batch_size, reconstruction_lr=self.reconstruction_lr,
+            regularization_lr=self.regularization_lr, input_noise=self.input_noise,
+            precision=resolve_precision(self.precision, device), optimizer=self.optimizer,
+            consistency_weight=self.consistency_weight, consistency_radius=self.consistency_radius,
+            consistency_rampup=self.consistency_rampup, consistency_ramp=self.consistency_ramp,
+            balance_weight=self.balance_weight, learning_rate_drops=tuple(self.learning_rate_drops),
+            learning_rate_decay=self.learning_rate_decay, **semi_supervised,
+        )
+        seed = check_random_state(self.random_state).randint(2**31)
+        with torch.random.fork_rng(devices=[]):  # seeded weights, the user's global RNG untouched
+            _check_fits_in_memory(config, device)
+            torch.manual_seed(seed)
+            model = AdversarialAutoencoder(config).to(device)
+
         self.feature_mean_ = np.zeros(X.shape[1], np.float32) if binary else X.mean(0)
         self.feature_scale_ = np.ones(X.shape[1], np.float32) if binary else _nonzero(X.std(0))
-
-        seed = check_random_state(self.random_state).randint(2**31)
-        self.device_ = resolve_device(self.device)
-        config = AAEConfig(X.shape[1], n_categories, self.style_dim,
-                           _layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes),
-                           _layer_sizes("discriminator_layer_sizes", self.discriminator_layer_sizes), binary,
-                           bool(self.batch_norm))
-        with torch.random.fork_rng(devices=[]):  # seeded weights, the user's global RNG untouched
-            torch.manual_seed(seed)
-            self.model_ = AdversarialAutoencoder(config).to(self.device_)
-        training = replace(training, precision=resolve_precision(self.precision, self.device_))
-        optimizers = make_optimizers(self.model_, training)
-        generator = torch.Generator(self.device_).manual_seed(seed)
-        X_train = self._standardized(X).to(self.device_)
+        self.device_, self.model_ = device, model
+        generator = torch.Generator(device).manual_seed(seed)
         if X_labeled is not None:
-            X_labeled = self._standardized(X_labeled).to(self.device_)
-            labels = torch.as_tensor(labels, device=self.device_)
+            X_labeled = self._standardized(X_labeled).to(device)
+            labels = torch.as_tensor(labels, device=device)
+        with tqdm(total=self.max_iter, desc="epochs", disable=not self.verbose) as bar:
+            def show(epoch, losses):
+                bar.set_postfix({name: f"{value:.3g}" for name, value in losses.items()}, refresh=False)
+                bar.update()
 
-        self.history_ = []
-        epochs = tqdm(range(self.max_iter), desc="epochs", disable=not self.verbose)
-        for epoch in epochs:
-            set_learning_rates(optimizers, learning_rate_factor(epoch, self.max_iter, self.learning_rate_drops,
-                                                                self.learning_rate_decay))
-            rise = consistency_factor(epoch, training.consistency_rampup, training.consistency_ramp)
-            weight = training.consistency_weight * rise
-            losses = train_epoch(self.model_, optimizers, X_train, X_labeled, labels,
-                                 replace(training, consistency_weight=weight), generator,
-                                 unlabeled=self._learns_from_unlabeled_rows)
-            self.history_.append(losses)
-            epochs.set_postfix({name: f"{value:.3g}" for name, value in losses.items()})
+            self.history_ = train(model, self._standardized(X).to(device), training, generator, X_labeled, labels,
+                                  unlabeled=self._learns_from_unlabeled_rows, callback=show)
         self.n_iter_ = self.max_iter
 
     def _binary_features(self, X):
-        if self.reconstruction_loss not in ("auto", "bce", "mse"):
-            raise ValueError(f"reconstruction_loss must be 'auto', 'bce' or 'mse', got {self.reconstruction_loss!r}")
         in_unit_range = X.min() >= 0 and X.max() <= 1
         if self.reconstruction_loss == "bce" and not in_unit_range:
             raise ValueError("reconstruction_loss='bce' needs every feature in [0, 1]")
@@ -134,8 +248,15 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self._decode(probabilities.argmax(1).numpy(), style)
 
     @torch.no_grad()
-    def sample(self, n_samples=1, y=None):
-        """Decode draws of the priors: a category (uniform, or the given ``y``) and a N(0, I) style.
+    def sample(self, n_samples=1, y=None, style=None):
+        """Decode draws of the priors: a category (uniform, or the given ``y``) and a style (drawn
+        from N(0, I) with ``random_state``, or the given ``style``).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : category or array-like of shape (n_samples,), optional
+        style : array-like of shape (n_samples, style_dim), optional
 
         Returns
         -------
@@ -154,8 +275,12 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             unknown = categories[index] != y
             if unknown.any():
                 raise ValueError(f"y holds values that are not categories of the model: {sorted(set(y[unknown]))}")
-        style = torch.from_numpy(rng.standard_normal((n_samples, self.style_dim)).astype(np.float32))
-        return self._decode(index, style), categories[index]
+        if style is None:
+            style = rng.standard_normal((n_samples, self.style_dim))
+        style = np.asarray(style, dtype=np.float32)
+        if style.shape != (n_samples, self.style_dim):
+            raise ValueError(f"style must have shape ({n_samples}, {self.style_dim}), got {style.shape}")
+        return self._decode(index, torch.from_numpy(style)), categories[index]
 
     def _decode(self, index, style):
         self.model_.eval()
@@ -184,11 +309,16 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self.model_ = model_from_data(state["model_"], self.device_)
 
 
-def _layer_sizes(name, sizes):
-    """Layer sizes as a tuple of ints; a clear error for anything else (a string, a float, 0)."""
-    if not (isinstance(sizes, tuple | list) and sizes and all(isinstance(n, Integral) and n > 0 for n in sizes)):
-        raise ValueError(f"{name} must be a non-empty tuple of positive ints, got {sizes!r}")
-    return tuple(int(n) for n in sizes)
+def _check_fits_in_memory(config, device):
+    """A ValueError, before any allocation, for networks whose training state (weights, gradients
+    and two Adam moments, 4 bytes each) would not fit in the device's free memory."""
+    with torch.device("meta"):  # shapes only: nothing allocated
+        n_parameters = sum(p.numel() for p in AdversarialAutoencoder(config).parameters())
+    needed, free = 16 * n_parameters, available_memory(device)
+    if free is not None and needed > free:
+        raise ValueError(f"the networks have {n_parameters:,} parameters and need about {needed / 2**30:.1f} GiB "
+                         f"to train, more than the {free / 2**30:.1f} GiB free on {device}; choose smaller "
+                         "hidden_layer_sizes or discriminator_layer_sizes")
 
 
 def _nonzero(scale):

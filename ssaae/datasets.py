@@ -215,7 +215,7 @@ def make_semisupervised(y, n_labeled, random_state=None):
     if y.ndim != 1:
         raise ValueError(f"y must be one-dimensional, got shape {y.shape}")
     y = y.astype(object if y.dtype.kind in "OUS" else np.int64)
-    if np.any(y == -1):
+    if unlabeled_mask(y).any():
         raise ValueError("y already holds unlabeled rows (-1)")
     classes, counts = np.unique(y, return_counts=True)
     if not len(classes) <= n_labeled <= len(y):
@@ -237,6 +237,23 @@ def make_semisupervised(y, n_labeled, random_state=None):
     return semisupervised
 
 
+def unlabeled_mask(y):
+    """Rows marked ``-1``, the unlabeled ones, as in ``sklearn.semi_supervised``: the number -1,
+    or text that reads as it (``"-1"``, ``" -1.0"``), so that labels read from a file as text
+    and labels given as numbers agree.
+
+    Examples
+    --------
+    >>> unlabeled_mask(np.array([3, -1])).tolist(), unlabeled_mask(np.array(["cat", "-1", " -1.0"])).tolist()
+    ([False, True], [False, True, True])
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "biuf":
+        return y == -1
+    text = pd.Series(y.ravel(), dtype=object).map(lambda value: str(value).strip())
+    return (pd.to_numeric(text, errors="coerce") == -1).to_numpy().reshape(y.shape)
+
+
 def keep_labels(y, n_labeled, random_state=None):
     """Keep ``n_labeled`` of the labels of a partly labeled ``y``, picked as by
     :func:`make_semisupervised`; rows already ``-1`` stay unlabeled.
@@ -248,7 +265,7 @@ def keep_labels(y, n_labeled, random_state=None):
     (1, 1, -1)
     """
     y = np.asarray(y)
-    labeled = ~(y == -1)  # elementwise on object arrays of strings and -1
+    labeled = ~unlabeled_mask(y)
     kept = np.full(len(y), -1, dtype=object if y.dtype.kind in "OUS" else np.int64)
     kept[labeled] = make_semisupervised(y[labeled], n_labeled, random_state=random_state)
     return kept
@@ -353,6 +370,8 @@ def _read_table(path, label_column):
 
 
 def _features(table, path):
+    if len(table) == 0:
+        raise ValueError(f"{path} has no rows")
     if isinstance(table, pd.DataFrame):
         text = [str(name) for name, dtype in table.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
         if text:
@@ -367,7 +386,7 @@ def _features(table, path):
 def _csv_labels(column):
     """Integers as int64 when every label is one, else strings; -1 where a label is -1 or empty."""
     text = column.str.strip()
-    unlabeled = (text.isna() | (text == "") | (text == "-1")).to_numpy()
+    unlabeled = (text.isna() | (text == "")).to_numpy() | unlabeled_mask(text.fillna(""))
     numbers = pd.to_numeric(text[~unlabeled], errors="coerce")
     if numbers.notna().all() and (numbers % 1 == 0).all():
         y, labels = np.full(len(text), -1, dtype=np.int64), numbers.to_numpy(np.int64)

@@ -23,21 +23,23 @@ class AAEConfig:
         return asdict(self)
 
 
-def mlp(n_in, hidden_sizes, n_out):
-    """ReLU perceptron; the last layer is linear."""
+def mlp(n_in, hidden_sizes, n_out=None, batch_norm=False):
+    """ReLU perceptron: hidden layers, each batch-normalized before its ReLU if ``batch_norm``,
+    then a linear layer of ``n_out`` units (none if ``n_out`` is None).
+
+    >>> mlp(4, [8], 2)
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=8, out_features=2, bias=True)
+    )
+    """
     sizes = [n_in, *hidden_sizes]
     layers = []
     for a, b in pairwise(sizes):
-        layers += [nn.Linear(a, b), nn.ReLU()]
-    layers.append(nn.Linear(sizes[-1], n_out))
-    return nn.Sequential(*layers)
-
-
-def encoder_body(n_in, hidden_sizes, batch_norm):
-    """The encoder's shared ReLU layers, each optionally batch-normalized before its ReLU."""
-    layers = []
-    for a, b in pairwise([n_in, *hidden_sizes]):
         layers += [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if batch_norm else []), nn.ReLU()]
+    if n_out is not None:
+        layers.append(nn.Linear(sizes[-1], n_out))
     return nn.Sequential(*layers)
 
 
@@ -57,7 +59,7 @@ class AdversarialAutoencoder(nn.Module):
         super().__init__()
         self.config = config
         hidden = config.hidden_layer_sizes
-        self.encoder = encoder_body(config.n_features, hidden, config.batch_norm)
+        self.encoder = mlp(config.n_features, hidden, batch_norm=config.batch_norm)
         self.class_head = nn.Linear(hidden[-1], config.n_classes)
         self.style_head = nn.Linear(hidden[-1], config.style_dim)
         self.decoder = mlp(config.n_classes + config.style_dim, hidden[::-1], config.n_features)

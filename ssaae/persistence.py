@@ -18,12 +18,21 @@ import torch
 
 from .classifier import SemiSupervisedAAEClassifier
 from .clustering import AAEClustering
+from .files import atomic_write
 
 FORMAT = "ssaae-model"
 VERSION = 1
 ESTIMATORS = {
     "SemiSupervisedAAEClassifier": SemiSupervisedAAEClassifier,
     "AAEClustering": AAEClustering,
+}
+# What a fitted estimator's state holds besides its parameters, and of which type.
+FITTED = {"model_": dict, "feature_mean_": np.ndarray, "feature_scale_": np.ndarray, "n_features_in_": int,
+          "history_": list, "n_iter_": int}
+FITTED_BY_ESTIMATOR = {
+    "SemiSupervisedAAEClassifier": {"classes_": np.ndarray, "transduction_": np.ndarray,
+                                    "label_distributions_": np.ndarray},
+    "AAEClustering": {"labels_": np.ndarray},
 }
 ARRAY = "ssaae.ndarray"  # the key that marks a dict standing for a numpy array
 _PLAIN_TYPES = (str, bytes, bool, int, float, complex, type(None), torch.Tensor)
@@ -37,6 +46,9 @@ def save_model(estimator, path):
     estimator : SemiSupervisedAAEClassifier or AAEClustering
         Usually fitted; an unfitted one loads back unfitted.
     path : str or Path
+
+    The file is written beside ``path`` first and renamed over it once complete, so a kill or a
+    full disk during the save leaves any earlier file at ``path`` whole.
 
     Raises
     ------
@@ -65,7 +77,8 @@ def save_model(estimator, path):
     if not Path(path).parent.is_dir():  # torch.save would raise a RuntimeError
         raise FileNotFoundError(f"no folder {Path(path).parent} to save {path} in")
     state = {key: _as_plain_data(value, key) for key, value in estimator.__getstate__().items()}
-    torch.save({"format": FORMAT, "version": VERSION, "estimator": name, "state": state}, path)
+    with atomic_write(path, "wb") as file:
+        torch.save({"format": FORMAT, "version": VERSION, "estimator": name, "state": state}, file)
 
 
 def load_model(path):
@@ -85,17 +98,19 @@ def load_model(path):
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not an ssaae model file, or is damaged.
+        If the file is not an ssaae model file, is cut short or damaged, or lacks a field or holds
+        one of the wrong type (the message names it).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     try:
         content = torch.load(path, weights_only=True, map_location="cpu")
-    except OSError:
-        raise  # unreadable, not foreign: keep the system's reason
-    except Exception as error:  # pickle, zip and torch each fail their own way on a foreign file
-        raise ValueError(f"{path} is not an ssaae model file: it does not load as plain data") from error
+    except PermissionError:
+        raise  # unreadable, not foreign: keep the system's reason, which names the file
+    except Exception as error:  # pickle, zip and torch each fail their own way on a foreign or cut file
+        raise ValueError(f"{path} is not a complete ssaae model file: it does not load as plain data "
+                         f"({' '.join(str(error).split())[:100]})") from error
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise ValueError(f"{path} is not an ssaae model file")
     if content.get("version") != VERSION:
@@ -105,11 +120,26 @@ def load_model(path):
     if estimator_class is None:
         raise ValueError(f"{path} holds an unknown estimator {content.get('estimator')!r}; "
                          f"known: {', '.join(ESTIMATORS)}")
+    state = content.get("state")
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} is a damaged ssaae model file: it has no state")
+    state = _from_plain_data(state)
     estimator = estimator_class.__new__(estimator_class)
+    fields = {name: object for name in estimator_class._get_param_names()}
+    if "model_" in state:
+        fields |= FITTED | FITTED_BY_ESTIMATOR[content["estimator"]]
+    for name, kind in fields.items():
+        if name not in state:
+            raise ValueError(f"{path} is a damaged ssaae model file: it lacks {name}")
+        if not isinstance(state[name], kind):
+            raise ValueError(f"{path} is a damaged ssaae model file: its {name} is a {type(state[name]).__name__}, "
+                             f"not a {kind.__name__}")
     try:
-        estimator.__setstate__(_from_plain_data(content["state"]))
-    except (KeyError, TypeError, RuntimeError) as error:  # the right tags around the wrong content
-        raise ValueError(f"{path} is a damaged ssaae model file") from error
+        estimator.__dict__.update(state)
+        estimator._validate_params()
+        estimator.__setstate__(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:  # the right tags around the wrong content
+        raise ValueError(f"{path} is a damaged ssaae model file: {' '.join(str(error).split())[:200]}") from error
     return estimator
 
 

@@ -1,4 +1,4 @@
-"""Pictures of fitted AAEs and of the label-efficiency benchmark, written as PNG files.
+"""Pictures of fitted AAEs, written as PNG files.
 
 Needs matplotlib (``pip install 'ssaae[plot]'``). Figures are drawn without pyplot, by matplotlib's
 Agg renderer, so no display is needed. An image grid draws each image in a cell of
@@ -22,15 +22,13 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import torch
 from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .classifier import unlabeled_mask
 from .clustering import AAEClustering
-from .label_efficiency import summarize
+from .datasets import unlabeled_mask
+from .files import atomic_write
 
 try:
     from matplotlib import colormaps
@@ -68,17 +66,15 @@ def sample_grid(model, path, n_styles=10, image_shape=None):
         ``path``.
     """
     check_is_fitted(model)
-    categories = model._categories
+    categories = _categories(model)
     shape = _image_shape(model.n_features_in_, image_shape)
-    rng = check_random_state(model.random_state)
-    style = rng.standard_normal((n_styles, model.style_dim)).astype(np.float32)
-    index = np.tile(np.arange(len(categories)), n_styles)
-    with torch.no_grad():  # the row's style, repeated for every category
-        images = model._decode(index, torch.from_numpy(np.repeat(style, len(categories), axis=0)))
+    style = check_random_state(model.random_state).standard_normal((n_styles, model.style_dim))
+    images, _ = model.sample(n_styles * len(categories), y=np.tile(categories, n_styles),
+                             style=np.repeat(style, len(categories), axis=0))  # a row's style in every category
     figure = _image_grid(images.reshape(n_styles, len(categories), -1), shape,
                          column_titles=categories, row_titles=range(1, n_styles + 1), row_label="style draw",
                          title=f"Samples: a {_category_word(model)} per column, a style per row")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def style_space(model, X, y, path):
@@ -121,7 +117,7 @@ def style_space(model, X, y, path):
     axes.set(xlabel=axis_labels[0], ylabel=axis_labels[1], title=f"Style codes of {len(style)} rows")
     axes.set_aspect("equal", adjustable="datalim")  # the style prior is round: N(0, I)
     figure.legend(loc="outside right center", title="class", markerscale=2, frameon=False)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def reconstructions(model, X, path, n=10, image_shape=None):
@@ -147,7 +143,7 @@ def reconstructions(model, X, path, n=10, image_shape=None):
     X = np.asarray(X, dtype=np.float32)[:n]
     images = np.stack([X, model.reconstruct(X)])
     figure = _image_grid(images, shape, row_titles=["input", "reconstruction"], title="Reconstructions")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def cluster_exemplars(model, X, path, n_per_cluster=10, image_shape=None):
@@ -174,56 +170,9 @@ def cluster_exemplars(model, X, path, n_per_cluster=10, image_shape=None):
     X = np.asarray(X, dtype=np.float32)
     ranked = np.argsort(-model.predict_proba(X), axis=0, kind="stable")[:n_per_cluster]  # (n, n_categories)
     word = _category_word(model)
-    figure = _image_grid(X[ranked.T], shape, row_titles=model._categories, row_label=word,
+    figure = _image_grid(X[ranked.T], shape, row_titles=_categories(model), row_label=word,
                          title=f"Most likely images of each {word}")
-    return _save(figure, path)
-
-
-def label_efficiency(runs_csv, path):
-    """Plot test error against the number of labels, one line per method, from a benchmark's runs.
-
-    Parameters
-    ----------
-    runs_csv : str or Path
-        A ``runs.csv`` written by :func:`ssaae.label_efficiency.run_benchmark`.
-    path : str or Path
-        The PNG file to write.
-
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Notes
-    -----
-    Points are means over seeds, error bars one standard deviation (none for a single run); the
-    legend gives each method's epoch budget and number of runs per point.
-    """
-    if not Path(runs_csv).is_file():
-        raise FileNotFoundError(f"no runs file at {runs_csv}")
-    summary = summarize(runs_csv)
-    if summary.empty:
-        raise ValueError(f"{runs_csv} holds no finished runs")
-    datasets = summary["dataset"].unique()
-    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI, layout="constrained")
-    axes = figure.subplots()
-    for (dataset, method, epochs), line in summary.groupby(["dataset", "method", "epochs"], sort=False,
-                                                           dropna=False):
-        runs = sorted({line["runs"].min(), line["runs"].max()})
-        label = (f"{dataset} " if len(datasets) > 1 else "") + method
-        label += "" if pd.isna(epochs) else f", {epochs} epochs"
-        label += f" (n={'–'.join(map(str, runs))})"
-        axes.errorbar(line["labels"], line["test_error_mean"], yerr=line["test_error_std"].fillna(0),
-                      marker="o", capsize=3, label=label)
-    label_counts = sorted(summary["labels"].unique())
-    axes.set_xscale("log")
-    axes.set_xticks(label_counts, labels=[str(n) for n in label_counts])
-    axes.minorticks_off()
-    axes.set(xlabel="labeled training rows", ylabel="test error (%)",
-             title=f"Label efficiency on {', '.join(datasets)} (mean ± std over seeds)")
-    axes.grid(alpha=0.3)
-    axes.legend()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _image_shape(n_features, image_shape):
@@ -237,6 +186,11 @@ def _image_shape(n_features, image_shape):
     if side * side != n_features:
         raise ValueError(f"{n_features} features are not a square image; pass image_shape (height, width)")
     return side, side
+
+
+def _categories(model):
+    """The values of a model's categorical code: its classes, or its cluster ids."""
+    return model.classes_ if hasattr(model, "classes_") else np.arange(model.n_clusters)
 
 
 def _category_word(model):
@@ -271,6 +225,8 @@ def _image_grid(images, shape, row_titles, title, column_titles=None, row_label=
     return figure
 
 
-def _save(figure, path):
-    figure.savefig(path, format="png")
+def save_figure(figure, path):
+    """Write ``figure`` to ``path`` as a PNG, whole or not at all; return ``path`` as a Path."""
+    with atomic_write(path, "wb") as file:
+        figure.savefig(file, format="png")
     return Path(path)

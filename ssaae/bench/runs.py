@@ -21,7 +21,7 @@ import pandas as pd
 import sklearn
 import torch
 
-from .training import native_bf16
+from ..training import native_bf16
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from .networks import AAEConfig, AdversarialAutoencoder
-from .training import (
+from ..networks import AAEConfig, AdversarialAutoencoder
+from ..training import (
     TrainingConfig,
     autocast,
     make_optimizers,

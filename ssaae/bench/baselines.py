@@ -1,6 +1,6 @@
 """What the semi-supervised AAE is measured against."""
 
-from .classifier import SemiSupervisedAAEClassifier
+from ..classifier import SemiSupervisedAAEClassifier
 
 
 class LabelsOnlyAAEClassifier(SemiSupervisedAAEClassifier):

@@ -31,7 +31,7 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from tqdm.auto import tqdm
 
 from .baselines import LabelsOnlyAAEClassifier
-from .benchmark_runs import (
+from .runs import (
     RunsFile,
     budget_cell,
     check_settings,
@@ -43,8 +43,8 @@ from .benchmark_runs import (
     summarize_runs,
     write_results,
 )
-from .classifier import SemiSupervisedAAEClassifier
-from .datasets import load_dataset, make_semisupervised
+from ..classifier import SemiSupervisedAAEClassifier
+from ..datasets import load_dataset, make_semisupervised
 
 RUNS_FILE = RunsFile("label-efficiency", {
     "dataset": str, "method": str, "labels": int, "seed": int, "test_error": float, "validation_error": float,

@@ -35,7 +35,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 from tqdm.auto import tqdm
 
-from .benchmark_runs import (
+from .runs import (
     RunsFile,
     budget_cell,
     check_settings,
@@ -47,8 +47,8 @@ from .benchmark_runs import (
     summarize_runs,
     write_results,
 )
-from .clustering import AAEClustering
-from .datasets import load_dataset
+from ..clustering import AAEClustering
+from ..datasets import load_dataset
 
 RUNS_FILE = RunsFile("clustering", {
     "dataset": str, "method": str, "clusters": int, "seed": int, "test_error": float, "validation_error": float,
