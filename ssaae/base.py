@@ -37,7 +37,7 @@ def _integer(low):
 
 def _real(low, high=math.inf, low_open=False):
     def accepts(value):
-        if not isinstance(value, Real) or isinstance(value, bool) or math.isnan(value):
+        if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
             return False
         return (low < value if low_open else low <= value) and value <= high
     return accepts

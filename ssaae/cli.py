@@ -32,6 +32,8 @@ class Commands(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:  # without click's usage lines: one line, as for the others
+            raise click.ClickException(f"{error.format_message()} (--help lists the options)") from error
         except (ValueError, OSError, KeyError) as error:
             raise click.ClickException(_one_line(error)) from error
 
@@ -80,7 +82,7 @@ def main():
               help="Labeled training rows to keep.  [default: 100 for a data set, all for a file]")
 @click.option("--epochs", type=click.IntRange(min=1), metavar="E",
               help="Training epochs (max_iter).  [default: 100]")
-@click.option("--seed", default=0, show_default=True, metavar="S",
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1), metavar="S",
               help="Seed of the choice of labeled rows and of the training (random_state).")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Save the trained model to this file.")
@@ -104,9 +106,7 @@ def fit(data, labels, epochs, seed, out, compare, label_column, data_dir, params
     """
     if out:
         check_writable(out)  # now rather than after the training
-    settings = {**params, "random_state": seed, "verbose": not quiet}
-    if epochs:
-        settings["max_iter"] = epochs
+    settings = _settings(params, random_state=seed, verbose=not quiet, max_iter=epochs)
     estimator = SemiSupervisedAAEClassifier().set_params(**settings)  # its ValueError lists the valid names
     if Path(data).suffix:
         if compare:
@@ -117,6 +117,17 @@ def fit(data, labels, epochs, seed, out, compare, label_column, data_dir, params
     if out:
         save_model(estimator, out)
         click.echo(f"saved the model to {out}")
+
+
+_OPTION_OF = {"random_state": "--seed", "verbose": "--quiet", "max_iter": "--epochs", "n_clusters": "--clusters"}
+
+
+def _settings(params, **options):
+    """The estimator's parameters: the ``--param`` ones and those the options set (None: not given);
+    a parameter that an option sets is refused as a ``--param``."""
+    for name in params.keys() & options.keys():
+        raise click.BadParameter(f"{name} is set by {_OPTION_OF[name]}; pass that instead", param_hint="--param")
+    return {**params, **{name: value for name, value in options.items() if value is not None}}
 
 
 def _fit_dataset(estimator, name, labels, seed, data_dir, compare):
@@ -201,7 +212,8 @@ def _write_csv(table, path):
               help="Number of clusters (n_clusters).")
 @click.option("--epochs", type=click.IntRange(min=1), metavar="E",
               help=f"Training epochs (max_iter).  [default: {AAEClustering().max_iter}]")
-@click.option("--seed", default=0, show_default=True, metavar="S", help="Seed of the training (random_state).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1), metavar="S",
+              help="Seed of the training (random_state).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="CSV",
               help="CSV file to write, a row per input row.")
 @click.option("--model-out", type=click.Path(dir_okay=False), metavar="MODEL",
@@ -220,9 +232,7 @@ def cluster(data, clusters, epochs, seed, out, model_out, data_dir, params, quie
     for path in (out, model_out):
         if path:
             check_writable(path)  # now rather than after the training
-    settings = {**params, "n_clusters": clusters, "random_state": seed, "verbose": not quiet}
-    if epochs:
-        settings["max_iter"] = epochs
+    settings = _settings(params, n_clusters=clusters, random_state=seed, verbose=not quiet, max_iter=epochs)
     estimator = AAEClustering().set_params(**settings)  # its ValueError lists the valid names
     X = load_features(data) if Path(data).suffix else load_dataset(data, data_dir).X_train
     start = time.perf_counter()

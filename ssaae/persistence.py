@@ -109,8 +109,8 @@ def load_model(path):
     except PermissionError:
         raise  # unreadable, not foreign: keep the system's reason, which names the file
     except Exception as error:  # pickle, zip and torch each fail their own way on a foreign or cut file
-        raise ValueError(f"{path} is not a complete ssaae model file: it does not load as plain data "
-                         f"({' '.join(str(error).split())[:100]})") from error
+        raise ValueError(f"{path} is not an ssaae model file, or is cut short: it does not load as plain data") \
+            from error
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise ValueError(f"{path} is not an ssaae model file")
     if content.get("version") != VERSION:

@@ -24,3 +24,9 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's digits in the train, validation and test splits of ``load_dataset``."""
+    return datasets.load_dataset("digits")

@@ -2,28 +2,24 @@
 
 import io
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from cli_runner import assert_one_line_error, run
+import torch
+from helpers import TINY_OPTIONS as TINY
+from helpers import assert_one_line_error, run
 
-from ssaae.datasets import load_dataset
 from ssaae.persistence import load_model
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared/data/mnist"
-TINY = ["--param", "hidden_layer_sizes=(32,)", "--param", "discriminator_layer_sizes=(32,)", "--epochs", "2"]
 ERRORS = r"validation error (\d+\.\d\d)%, test error (\d+\.\d\d)% \(trained in \d+\.\d s\)"
 NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +102,54 @@ def test_fit_on_a_file_with_labels_keeps_that_many_of_its_labels(digits, tmp_pat
     assert "300 rows, 20 labeled, 10 classes" in result.stdout
 
 
-def test_fit_refuses_an_out_file_in_a_missing_folder_before_training(tmp_path):
-    result = run("fit", "digits", "--out", tmp_path / "absent" / "model.pt")
-    assert result.exit_code == 2
-    assert "Invalid value for --out: no folder" in result.stderr
-    assert result.stdout == ""
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fails the test if a command starts training."""
+    monkeypatch.setattr("ssaae.base.train", lambda *args, **kwargs: pytest.fail("the command trained"))
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder no file can be created in: chmod for a user, a read-only file system for root."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        (folder / "probe").touch()
+    except PermissionError:
+        yield folder
+        return
+    (folder / "probe").unlink()  # root writes through the permissions
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", folder], capture_output=True).returncode:
+        pytest.skip("as root, a read-only folder needs a read-only mount, which this machine refuses")
+    yield folder
+    subprocess.run(["umount", folder], check=True)
+
+
+@pytest.mark.parametrize("command", [("fit", "digits", "--out"), ("cluster", "digits", "--out"),
+                                     ("cluster", "digits", "--out", "ok.csv", "--model-out")])
+def test_an_out_file_in_a_missing_folder_is_refused_before_training(tmp_path, no_training, command):
+    assert_one_line_error(run(*command, tmp_path / "absent" / "model.pt"), "cannot write", "no folder")
+
+
+def test_an_out_file_in_a_read_only_folder_is_refused_before_training(read_only_folder, no_training):
+    assert_one_line_error(run("fit", "digits", "--out", read_only_folder / "model.pt"), "cannot write",
+                          "model.pt")
+
+
+def test_a_failed_save_keeps_the_model_already_at_out(trained, tmp_path, monkeypatch):
+    _, model = trained
+    out = tmp_path / "model.pt"
+    out.write_bytes(model.read_bytes())
+
+    def disk_full(content, file):
+        file.write(b"half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("ssaae.persistence.torch.save", disk_full)
+    assert_one_line_error(run("fit", "digits", *TINY, "--quiet", "--out", out), "No space left on device")
+    assert out.read_bytes() == model.read_bytes()
+    assert [path.name for path in tmp_path.iterdir()] == ["model.pt"]
 
 
 # predict
@@ -126,6 +165,26 @@ def test_predict_writes_a_prediction_and_a_probability_per_class_for_each_row(tr
     estimator = load_model(model)
     np.testing.assert_array_equal(predictions["prediction"], estimator.predict(digits.X_test))
     np.testing.assert_allclose(predictions.iloc[:, 1:], estimator.predict_proba(digits.X_test), rtol=1e-6)
+
+
+def test_predict_leaves_out_the_label_column_fit_was_told_of(trained, digits, tmp_path):
+    _, model = trained
+    path = write_csv(tmp_path / "test.csv", digits.X_test, digits.y_test, label_column="digit")
+    result = run("predict", model, path, "--label-column", "digit")
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(io.StringIO(result.stdout))) == len(digits.X_test)
+
+
+def test_predict_with_a_clustering_model_gives_clusters(digits, tmp_path):
+    result = run("cluster", "digits", "--clusters", 3, *TINY, "--quiet", "--out", tmp_path / "c.csv",
+                 "--model-out", tmp_path / "c.pt")
+    assert result.exit_code == 0, result.output
+    np.save(tmp_path / "test.npy", digits.X_test)
+    result = run("predict", tmp_path / "c.pt", tmp_path / "test.npy")
+    assert result.exit_code == 0, result.output
+    predictions = pd.read_csv(io.StringIO(result.stdout))
+    assert list(predictions.columns) == ["cluster", "probability_0", "probability_1", "probability_2"]
+    np.testing.assert_array_equal(predictions["cluster"], load_model(tmp_path / "c.pt").predict(digits.X_test))
 
 
 def test_predict_without_out_writes_the_csv_to_standard_output(trained, digits, tmp_path):
@@ -189,6 +248,49 @@ def test_predict_input_with_the_wrong_number_of_features_is_a_one_line_error(tra
 def test_predict_with_a_file_that_is_not_a_model_is_a_one_line_error(digits, tmp_path):
     path = write_csv(tmp_path / "test.csv", digits.X_test, None)
     assert_one_line_error(run("predict", path, path), "test.csv is not an ssaae model file")
+
+
+def test_predict_with_a_truncated_model_is_a_one_line_error_naming_it(trained, digits, tmp_path):
+    _, model = trained
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(model.read_bytes()[:len(model.read_bytes()) // 2])
+    assert_one_line_error(run("predict", cut, write_csv(tmp_path / "test.csv", digits.X_test, None)),
+                          "cut.pt", "cut short")
+
+
+def test_a_csv_with_a_header_and_no_rows_is_a_one_line_error(tmp_path):
+    (tmp_path / "empty.csv").write_text("x0,x1,label\n")
+    assert_one_line_error(run("fit", tmp_path / "empty.csv"), "empty.csv has no rows")
+
+
+def test_labels_minus_one_as_text_among_text_labels_are_unlabeled(digits, tmp_path):
+    labels = np.where(np.arange(300) < 60, NAMES[digits.y_train[:300]], "-1.0")
+    result = run("fit", write_csv(tmp_path / "pets.csv", digits.X_train[:300], labels), *TINY, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "300 rows, 60 labeled, 10 classes" in result.stdout
+
+
+BAD_PARAMS = ["style_dim=abc", "style_dim=2.5", "style_dim=-2", "reconstruction_lr=fast", "batch_size=2.5",
+              "batch_size=0", "learning_rate_drops=5", "device=tpu", "hidden_layer_sizes=(100000000,)", "input_noise=-1",
+              "consistency_ramp=cosine", "precision=fp16", "balance_weight=much", "learning_rate_decay=2"]
+
+
+@pytest.mark.parametrize("param", BAD_PARAMS + ([] if torch.cuda.is_available() else ["device=cuda"]))
+@pytest.mark.parametrize("command", ["fit", "cluster"])
+def test_a_bad_param_is_a_one_line_error_naming_it_before_training(tmp_path, no_training, command, param):
+    name = param.partition("=")[0]
+    options = ["--out", tmp_path / "out.csv"] if command == "cluster" else []
+    assert_one_line_error(run(command, "digits", "--param", param, *options), name)
+
+
+@pytest.mark.parametrize("options", [("--epochs", 0), ("--epochs", -1), ("--seed", "abc"), ("--labels", 0)])
+def test_a_bad_option_is_a_one_line_error(no_training, options):
+    assert_one_line_error(run("fit", "digits", *options), options[0])
+
+
+@pytest.mark.parametrize(("param", "option"), [("random_state=abc", "--seed"), ("max_iter=0", "--epochs")])
+def test_a_param_that_an_option_sets_is_refused_naming_the_option(no_training, param, option):
+    assert_one_line_error(run("fit", "digits", "--param", param), param.partition("=")[0], option)
 
 
 def test_predict_with_a_missing_model_is_a_one_line_error(digits, tmp_path):

@@ -9,19 +9,14 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ssaae import AAEClustering, load_model, save_model
-from ssaae.datasets import load_dataset
+from helpers import TINY
 
-TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "style_dim": 2, "batch_size": 32, "max_iter": 3}
+from ssaae import AAEClustering, load_model, save_model
 
 
 def tiny(**params):
-    return AAEClustering(**{**TINY, "n_clusters": 4, "random_state": 0, **params})
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
+    return AAEClustering(**{**TINY, "style_dim": 2, "batch_size": 32, "max_iter": 3, "n_clusters": 4, "random_state": 0,
+                            **params})
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """Specification of ssaae.persistence: model files are plain data that load back exactly."""
 
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -7,18 +9,12 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from ssaae import SemiSupervisedAAEClassifier
-from ssaae.datasets import load_dataset
 from ssaae.persistence import load_model, save_model
 
 NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
 
 
 def tiny_model():
@@ -150,3 +146,39 @@ def test_save_refuses_a_random_state_instance_that_is_not_plain_data(tmp_path):
     model = tiny_model().set_params(random_state=np.random.RandomState(0))
     with pytest.raises(ValueError, match="cannot save random_state: a RandomState is not plain data"):
         save_model(model, tmp_path / "model.pt")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda state: state.pop("feature_scale_"), "lacks feature_scale_"),
+    (lambda state: state.pop("classes_"), "lacks classes_"),
+    (lambda state: state.pop("style_dim"), "lacks style_dim"),
+    (lambda state: state.update(n_features_in_="64"), "n_features_in_ is a str, not a int"),
+    (lambda state: state.update(model_=[1, 2]), "model_ is a list, not a dict"),
+    (lambda state: state.update(style_dim=-3), "style_dim must be an int >= 1"),
+    (lambda state: state["model_"].pop("state"), "'state'"),
+])
+def test_a_model_file_with_a_field_missing_or_of_the_wrong_type_is_refused_by_name(fitted, tmp_path, change, message):
+    save_model(fitted, tmp_path / "model.pt")
+    content = torch.load(tmp_path / "model.pt", weights_only=True)
+    change(content["state"])
+    torch.save(content, tmp_path / "crafted.pt")
+    with pytest.raises(ValueError, match=f"crafted.pt is a damaged ssaae model file: .*{message}"):
+        load_model(tmp_path / "crafted.pt")
+
+
+def test_a_save_killed_midway_leaves_the_earlier_file_whole(fitted, tmp_path):
+    save_model(fitted, tmp_path / "model.pt")
+    before = (tmp_path / "model.pt").read_bytes()
+    killed = subprocess.run([sys.executable, "-c", f"""
+import os, signal, torch
+from ssaae import SemiSupervisedAAEClassifier
+from ssaae.persistence import load_model, save_model
+def die(content, file):
+    file.write(b"half a model")
+    os.kill(os.getpid(), signal.SIGKILL)
+torch.save = die
+save_model(SemiSupervisedAAEClassifier(), {str(tmp_path / "model.pt")!r})
+"""])
+    assert killed.returncode == -9
+    assert (tmp_path / "model.pt").read_bytes() == before
+    load_model(tmp_path / "model.pt")

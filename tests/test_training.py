@@ -16,9 +16,11 @@ from ssaae.training import (
     make_optimizers,
     reconstruction_phase,
     regularization_phase,
+    resolve_device,
     resolve_precision,
     semi_supervised_phase,
     set_learning_rates,
+    train,
     train_epoch,
     virtual_adversarial_loss,
 )
@@ -151,8 +153,33 @@ def test_precision_auto_picks_fp32_without_native_bf16(monkeypatch):
     monkeypatch.setattr("ssaae.training.native_bf16", lambda device: True)
     assert resolve_precision("auto", torch.device("cpu")) == "bf16"
     assert resolve_precision("fp32", torch.device("cpu")) == "fp32"
-    with pytest.raises(ValueError, match="precision"):
-        resolve_precision("fp16", torch.device("cpu"))
+
+
+@pytest.mark.parametrize(("device", "message"), [
+    ("tpu", "not a torch device"),
+    ("cuda:7", "not available on this machine"),
+    ("meta:0", "not available on this machine"),
+])
+def test_resolve_device_refuses_unknown_and_absent_devices(device, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_device(device)
+
+
+def test_train_runs_the_epochs_with_their_learning_rates_and_consistency_weights(model, monkeypatch):
+    seen = []
+
+    def epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled):
+        seen.append((optimizers["reconstruction"].param_groups[0]["lr"], config.consistency_weight))
+        return {"reconstruction": 0.0}
+
+    monkeypatch.setattr("ssaae.training.train_epoch", epoch)
+    calls = []
+    config = TrainingConfig(epochs=4, reconstruction_lr=1.0, learning_rate_decay=0.5, consistency_weight=8.0,
+                            consistency_rampup=2)
+    history = train(model, torch.rand(10, N_FEATURES), config, torch.Generator(),
+                    callback=lambda epoch, losses: calls.append(epoch))
+    assert seen == pytest.approx([(1, 4), (1, 8), (2 / 3, 8), (1 / 3, 8)])
+    assert calls == [0, 1, 2, 3] and history == [{"reconstruction": 0.0}] * 4
 
 
 def test_sgd_uses_the_papers_momentum_per_phase(model):
@@ -165,8 +192,6 @@ def test_sgd_uses_the_papers_momentum_per_phase(model):
         "generator": ("SGD", 0.1, 0.1),
         "semi_supervised": ("SGD", 0.1, 0.9),
     }
-    with pytest.raises(ValueError, match="optimizer"):
-        make_optimizers(model, TrainingConfig(optimizer="rmsprop"))
 
 
 def test_set_learning_rates_scales_every_phase_from_its_initial_rate(model, optimizers):

@@ -1,8 +1,12 @@
-"""Running the ``ssaae`` command in-process, for the tests of its commands."""
+"""What several test files use: tiny network settings, and running the ``ssaae`` command in-process."""
 
 from click.testing import CliRunner
 
 from ssaae.cli import main
+
+# Networks small enough to train on digits in a second or two.
+TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "max_iter": 2}
+TINY_OPTIONS = ["--param", "hidden_layer_sizes=(32,)", "--param", "discriminator_layer_sizes=(32,)", "--epochs", "2"]
 
 
 def run(*args):
