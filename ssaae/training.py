@@ -179,8 +179,7 @@ def virtual_adversarial_loss(model, x, radius, generator):
 
     The power iteration runs in fp32 whatever the autocast around it: bf16 rounds its 1e-6 probe
     away (``x + probe == x`` in an 8-bit mantissa) and then finds a direction that moves q(y|x)
-    far less. A longer probe that bf16 keeps (a quarter of the radius) cost accuracy on MNIST
-    (benchmarks/results/mnist-fp32-vat-probe)."""
+    far less."""
 
     def divergence(change):
         logits = model.encode(x + change)[0].float()

@@ -4,8 +4,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -28,15 +26,19 @@ def test_cli_help_lists_the_commands_the_readme_uses():
     assert commands and all(f"  {command} " in help_text for command in commands)
 
 
-@pytest.mark.parametrize("document", ["README.md", "benchmarks/results/README.md"])
-def test_results_quoted_are_those_of_the_results_files_linked(document):
-    """Every "mean ± std (n)" in the README's Results, and in the history of earlier results, is
-    in a results.md that the same text links."""
-    path = ROOT / document
-    text = path.read_text()
-    results = text.split("\n## Results\n")[1].split("\n## ")[0] if document == "README.md" else text
+def test_results_quoted_are_those_of_the_results_files_linked():
+    """Every "mean ± std (n)" in the README's Results is in a results.md that the section links."""
+    results = README.split("\n## Results\n")[1].split("\n## ")[0]
     linked = re.findall(r"\]\(([^)]+/results\.md)\)", results)
-    committed = "".join((path.parent / link).read_text() for link in linked)
+    committed = "".join((ROOT / link).read_text() for link in linked)
     quoted = re.findall(r"[0-9.]+ ± [0-9.]+ \(\d+\)", results)
     assert linked and quoted
     assert [figure for figure in quoted if figure not in committed] == []
+
+
+def test_readme_is_at_most_150_lines():
+    assert len(README.splitlines()) <= 150
+
+
+def test_readme_names_no_development_paths():
+    assert "../shared" not in README
