@@ -125,16 +125,29 @@ takes it only where the hardware has it. Prediction always runs in fp32."""),
 }
 
 
+SHARED_ATTRIBUTES = """\
+    n_features_in_ : int
+        Number of features seen during fit.
+    history_ : list of dict
+        Mean loss of each phase, one dict per epoch.
+    n_iter_ : int
+        Epochs run.
+    model_ : AdversarialAutoencoder
+        The trained networks."""
+
+
 def document_parameters(cls):
     """Class decorator: replace ``{parameters}`` in the docstring of ``cls`` by the numpydoc entries
-    of :data:`PARAMETERS` for the arguments of its ``__init__``, with their defaults there."""
+    of :data:`PARAMETERS` for the arguments of its ``__init__``, with their defaults there, and
+    ``{shared_attributes}`` by :data:`SHARED_ATTRIBUTES`."""
     entries = []
     for name, argument in list(inspect.signature(cls.__init__).parameters.items())[1:]:
         parameter = PARAMETERS[name]
         default = f'"{argument.default}"' if isinstance(argument.default, str) else repr(argument.default)
         entries.append(f"    {name} : {parameter.kind}, default={default}\n"
                        + textwrap.indent(parameter.doc, " " * 8))
-    cls.__doc__ = cls.__doc__.replace("    {parameters}", "\n".join(entries))
+    cls.__doc__ = cls.__doc__.replace("    {parameters}", "\n".join(entries)).replace(
+        "    {shared_attributes}", SHARED_ATTRIBUTES)
     return cls
 
 

@@ -26,18 +26,11 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The labels seen among labeled rows.
-    n_features_in_ : int
-        Number of features seen during fit.
     transduction_ : ndarray of shape (n_samples,)
         Label predicted for every training row.
     label_distributions_ : ndarray of shape (n_samples, n_classes)
         Class probabilities of every training row.
-    history_ : list of dict
-        Mean loss of each phase, one dict per epoch.
-    n_iter_ : int
-        Epochs run.
-    model_ : AdversarialAutoencoder
-        The trained networks.
+    {shared_attributes}
 
     Examples
     --------

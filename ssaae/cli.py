@@ -315,7 +315,7 @@ def sample(model, out, styles, image_shape):
 
 @main.group()
 def plot():
-    """Pictures of a saved model and of benchmark runs, as PNG files (pip install 'ssaae[plot]').
+    """Pictures of a saved model, as PNG files (pip install 'ssaae[plot]').
 
     MODEL is a file saved by `ssaae fit --out`. DATA is a data set (mnist, fashion-mnist, digits),
     whose test split is drawn, or a .csv or .npy file as `ssaae fit` reads it. Each command prints
@@ -337,14 +337,17 @@ def plot_style_space(model, data, out, label_column, data_dir):
     click.echo(plots.style_space(load_model(model), X, y, out))
 
 
+def _image_plot(command):
+    """The arguments and options of a grid of DATA's images drawn by a model."""
+    for decorate in (data_dir_option, _image_shape_option, _png_option, click.argument("data"), _model_argument):
+        command = decorate(command)
+    return command
+
+
 @plot.command("reconstructions")
-@_model_argument
-@click.argument("data")
-@_png_option
+@_image_plot
 @click.option("--images", default=10, show_default=True, type=click.IntRange(min=1), metavar="N",
               help="Rows of DATA to draw, from the first.")
-@_image_shape_option
-@data_dir_option
 def plot_reconstructions(model, data, out, images, image_shape, data_dir):
     """Draw rows of DATA above their reconstructions."""
     plots = plots_module()
@@ -352,13 +355,9 @@ def plot_reconstructions(model, data, out, images, image_shape, data_dir):
 
 
 @plot.command("clusters")
-@_model_argument
-@click.argument("data")
-@_png_option
+@_image_plot
 @click.option("--per-cluster", default=10, show_default=True, type=click.IntRange(min=1), metavar="N",
               help="Images per cluster.")
-@_image_shape_option
-@data_dir_option
 def plot_clusters(model, data, out, per_cluster, image_shape, data_dir):
     """Draw, for each cluster (or class), the rows of DATA the model finds most likely in it."""
     plots = plots_module()

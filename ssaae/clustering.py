@@ -24,11 +24,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster of every training row.
-    n_features_in_ : int
-    history_ : list of dict
-        Mean loss of each phase, one dict per epoch.
-    n_iter_ : int
-    model_ : AdversarialAutoencoder
+    {shared_attributes}
 
     Examples
     --------

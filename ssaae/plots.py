@@ -1,5 +1,10 @@
 """Pictures of fitted AAEs, written as PNG files.
 
+Each function draws a fitted :class:`~ssaae.SemiSupervisedAAEClassifier` or
+:class:`~ssaae.AAEClustering` ``model`` into the PNG file ``path`` (str or Path) and returns
+``path`` as a Path. Image grids take ``image_shape``, (height, width) of an image, inferred when
+the number of features is a square (784 is 28x28).
+
 Needs matplotlib (``pip install 'ssaae[plot]'``). Figures are drawn without pyplot, by matplotlib's
 Agg renderer, so no display is needed. An image grid draws each image in a cell of
 :data:`CELL` pixels (along the image's longer side) at :data:`DPI`, inside fixed margins
@@ -52,18 +57,8 @@ def sample_grid(model, path, n_styles=10, image_shape=None):
 
     Parameters
     ----------
-    model : fitted SemiSupervisedAAEClassifier or AAEClustering
-    path : str or Path
-        The PNG file to write.
     n_styles : int, default=10
         Rows: style draws.
-    image_shape : tuple of int (height, width), optional
-        Shape of an image; inferred when the number of features is a square (784 is 28x28).
-
-    Returns
-    -------
-    Path
-        ``path``.
     """
     check_is_fitted(model)
     categories = _categories(model)
@@ -88,13 +83,6 @@ def style_space(model, X, y, path):
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
         The label of each row, ``-1`` for an unlabeled one (drawn in grey).
-    path : str or Path
-        The PNG file to write.
-
-    Returns
-    -------
-    Path
-        ``path``.
     """
     style = model.transform(X)
     y = np.asarray(y)
@@ -125,19 +113,9 @@ def reconstructions(model, X, path, n=10, image_shape=None):
 
     Parameters
     ----------
-    model : fitted SemiSupervisedAAEClassifier or AAEClustering
     X : array-like of shape (n_samples, n_features)
-    path : str or Path
-        The PNG file to write.
     n : int, default=10
         Columns: rows of ``X`` to draw (fewer if ``X`` has fewer).
-    image_shape : tuple of int (height, width), optional
-        As in :func:`sample_grid`.
-
-    Returns
-    -------
-    Path
-        ``path``.
     """
     shape = _image_shape(model.n_features_in_, image_shape)
     X = np.asarray(X, dtype=np.float32)[:n]
@@ -151,20 +129,10 @@ def cluster_exemplars(model, X, path, n_per_cluster=10, image_shape=None):
 
     Parameters
     ----------
-    model : fitted AAEClustering or SemiSupervisedAAEClassifier
     X : array-like of shape (n_samples, n_features)
-    path : str or Path
-        The PNG file to write.
     n_per_cluster : int, default=10
         Columns: images per cluster, by decreasing probability of the cluster (its
         ``predict_proba`` column).
-    image_shape : tuple of int (height, width), optional
-        As in :func:`sample_grid`.
-
-    Returns
-    -------
-    Path
-        ``path``.
     """
     shape = _image_shape(model.n_features_in_, image_shape)
     X = np.asarray(X, dtype=np.float32)
