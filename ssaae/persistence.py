@@ -120,20 +120,11 @@ def load_model(path):
     if estimator_class is None:
         raise ValueError(f"{path} holds an unknown estimator {content.get('estimator')!r}; "
                          f"known: {', '.join(ESTIMATORS)}")
-    state = content.get("state")
-    if not isinstance(state, dict):
-        raise ValueError(f"{path} is a damaged ssaae model file: it has no state")
-    state = _from_plain_data(state)
+    state = _from_plain_data(content.get("state"))
+    damage = _damage(state, estimator_class)
+    if damage:
+        raise ValueError(f"{path} is a damaged ssaae model file: {damage}")
     estimator = estimator_class.__new__(estimator_class)
-    fields = {name: object for name in estimator_class._get_param_names()}
-    if "model_" in state:
-        fields |= FITTED | FITTED_BY_ESTIMATOR[content["estimator"]]
-    for name, kind in fields.items():
-        if name not in state:
-            raise ValueError(f"{path} is a damaged ssaae model file: it lacks {name}")
-        if not isinstance(state[name], kind):
-            raise ValueError(f"{path} is a damaged ssaae model file: its {name} is a {type(state[name]).__name__}, "
-                             f"not a {kind.__name__}")
     try:
         estimator.__dict__.update(state)
         estimator._validate_params()
@@ -141,6 +132,21 @@ def load_model(path):
     except (KeyError, TypeError, ValueError, RuntimeError) as error:  # the right tags around the wrong content
         raise ValueError(f"{path} is a damaged ssaae model file: {' '.join(str(error).split())[:200]}") from error
     return estimator
+
+
+def _damage(state, estimator_class):
+    """What a model file's state lacks or holds of the wrong type, in words; '' if nothing."""
+    if not isinstance(state, dict):
+        return "it has no state"
+    fields = dict.fromkeys(estimator_class._get_param_names(), object)
+    if "model_" in state:
+        fields |= FITTED | FITTED_BY_ESTIMATOR[estimator_class.__name__]
+    for name, kind in fields.items():
+        if name not in state:
+            return f"it lacks {name}"
+        if not isinstance(state[name], kind):
+            return f"its {name} is a {type(state[name]).__name__}, not a {kind.__name__}"
+    return ""
 
 
 def _as_plain_data(value, name):

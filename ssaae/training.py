@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass, replace
 
 import torch
-from torch.profiler import record_function
 from torch.nn import functional as F
+from torch.profiler import record_function
 
 from .priors import sample_categorical, sample_gaussian
 

@@ -1,24 +1,21 @@
-"""What the benchmarks record beside their results: runs.csv files, including those written before
-a column was added, the code's git revision and the machine."""
+"""What the benchmarks record beside their results: runs.csv files, the locks that let processes share
+a results folder, the code's git revision and the machine."""
 
+import fcntl
+import os
 import subprocess
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
-from ssaae import benchmark_runs
-from ssaae.benchmark_runs import RunsFile, _git_revision
+import ssaae
+from ssaae.bench import runs as bench_runs
+from ssaae.bench.runs import RunsFile, _git_revision, check_settings, locked, write_results
 
-RUNS = RunsFile("demo", {"method": str, "error": float, "extra": float, "finished_at": str}, optional=("extra",))
-
-
-def test_a_runs_csv_written_before_an_optional_column_was_added_reads_it_as_empty_and_keeps_its_columns(tmp_path):
-    old = tmp_path / "runs.csv"
-    old.write_text("method,error,finished_at\na,1.5,t1\n")
-    RUNS.append(old, {"method": "b", "error": 2.5, "extra": 7.0, "finished_at": "t2"})
-    assert old.read_text() == "method,error,finished_at\na,1.5,t1\nb,2.5,t2\n"
-    runs = RUNS.read(old)
-    assert list(runs.columns) == ["method", "error", "extra", "finished_at"]
-    assert runs["method"].tolist() == ["a", "b"] and runs["extra"].isna().all()
+RUNS = RunsFile("demo", {"method": str, "error": float, "extra": float, "finished_at": str}, key=("method",),
+                optional=("extra",))
 
 
 def test_a_new_runs_csv_has_every_column(tmp_path):
@@ -27,11 +24,80 @@ def test_a_new_runs_csv_has_every_column(tmp_path):
         {"method": "b", "error": 2.5, "extra": 7.0, "finished_at": "t2"}]
 
 
-@pytest.mark.parametrize("header", ["method,finished_at", "error,method,extra,finished_at", "method,error,extra"])
-def test_a_runs_csv_lacking_a_required_column_or_in_another_order_is_refused(tmp_path, header):
+def test_an_optional_column_may_be_empty_and_any_other_marks_a_line_cut_short(tmp_path):
+    (tmp_path / "runs.csv").write_text("method,error,extra,finished_at\na,1.5,,t1\nb,2.5,7.0,\n")
+    runs = RUNS.read(tmp_path / "runs.csv")
+    assert runs["method"].tolist() == ["a"] and runs["extra"].isna().all()
+
+
+@pytest.mark.parametrize("header", ["method,error,finished_at", "method,finished_at", "error,method,extra,finished_at",
+                                    "method,error,extra"])
+def test_a_runs_csv_lacking_a_column_or_in_another_order_is_refused(tmp_path, header):
     (tmp_path / "runs.csv").write_text(header + "\n")
     with pytest.raises(ValueError, match="is not a demo runs.csv: its columns are "):
         RUNS.read(tmp_path / "runs.csv")
+
+
+def test_a_runs_csv_with_a_repeated_header_line_reads_as_its_runs(tmp_path):
+    header = "method,error,extra,finished_at\n"
+    (tmp_path / "runs.csv").write_text(header + "a,1.5,,t1\n" + header + "b,2.5,7.0,t2\n")
+    runs = RUNS.read(tmp_path / "runs.csv")
+    assert runs[["method", "error"]].to_dict("records") == [{"method": "a", "error": 1.5},
+                                                              {"method": "b", "error": 2.5}]
+    assert RUNS.finished(tmp_path / "runs.csv") == {("a",), ("b",)}
+
+
+def test_an_append_waits_for_the_lock_of_runs_csv_so_a_new_file_gets_one_header(tmp_path):
+    row = {"method": "a", "error": 1.5, "extra": 2.0, "finished_at": "t1"}
+    writers = [threading.Thread(target=RUNS.append, args=(tmp_path / "runs.csv", row)) for _ in range(2)]
+    with locked(tmp_path / "runs.csv"):
+        for writer in writers:
+            writer.start()
+        time.sleep(0.5)
+        assert all(writer.is_alive() for writer in writers)
+        assert (tmp_path / "runs.csv").read_text() == ""
+    for writer in writers:
+        writer.join(timeout=30)
+    assert (tmp_path / "runs.csv").read_text().splitlines() == ["method,error,extra,finished_at", "a,1.5,2.0,t1",
+                                                                 "a,1.5,2.0,t1"]
+
+
+def test_locked_without_waiting_yields_none_while_another_holds_the_lock(tmp_path):
+    with open(tmp_path / ".run.lock", "w") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with locked(tmp_path / ".run.lock", wait=False) as held:
+            assert held is None
+    with locked(tmp_path / ".run.lock", wait=False) as held:
+        assert held is not None
+
+
+def test_results_md_is_replaced_whole_and_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "results.md").write_text("old table\n")
+    write_results(tmp_path, RUNS, lambda runs: [f"# {len(runs)} runs", ""], "ssaae bench demo")
+    assert (tmp_path / "results.md").read_text().startswith("# 0 runs\n\n## How these were produced")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["results.md", "runs.csv"]
+
+
+@pytest.mark.parametrize("name, write", [
+    ("results.md", lambda folder: write_results(folder, RUNS, lambda runs: ["# new table"], "ssaae bench demo")),
+    ("settings.json", lambda folder: check_settings(folder, {"aae": {"style_dim": "3"}}, finished_methods=set())),
+])
+def test_a_write_that_runs_out_of_disk_space_keeps_the_old_file_whole(tmp_path, monkeypatch, name, write):
+    (tmp_path / name).write_text("{}\n")
+    (tmp_path / "runs.csv").touch()
+
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        write(tmp_path)
+    assert (tmp_path / name).read_text() == "{}\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([name, "runs.csv"])
+
+
+def test_the_git_revision_is_read_from_the_folder_holding_the_package():
+    assert bench_runs._CHECKOUT == Path(ssaae.__file__).resolve().parent.parent
 
 
 def test_git_revision_flags_changed_package_code_but_not_changed_results(tmp_path):
@@ -54,5 +120,5 @@ def test_git_revision_flags_changed_package_code_but_not_changed_results(tmp_pat
 
 @pytest.mark.parametrize("native, words", [(True, "with native bf16"), (False, "without native bf16")])
 def test_machine_description_says_whether_auto_precision_trains_in_bf16(monkeypatch, native, words):
-    monkeypatch.setattr(benchmark_runs, "native_bf16", lambda device: native)
-    assert f", {words}, " in benchmark_runs.machine_description()
+    monkeypatch.setattr(bench_runs, "native_bf16", lambda device: native)
+    assert f", {words}, " in bench_runs.machine_description()

@@ -7,14 +7,13 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from helpers import TINY
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
-
-from helpers import TINY
 
 from ssaae import AAEClustering, SemiSupervisedAAEClassifier
 from ssaae.base import PARAMETERS

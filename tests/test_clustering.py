@@ -4,12 +4,11 @@ import pickle
 
 import numpy as np
 import pytest
+from helpers import TINY
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
-
-from helpers import TINY
 
 from ssaae import AAEClustering, load_model, save_model
 

@@ -1,6 +1,7 @@
-"""Specification of the clustering benchmark (its scores, runs.csv, resuming, results.md and
-`ssaae bench clustering`) and of `ssaae cluster`."""
+"""Specification of the clustering benchmark: its scores, runs.csv, resuming, processes sharing a
+folder, a user's file as the data, results.md and `ssaae bench clustering`."""
 
+import fcntl
 import math
 import re
 import shutil
@@ -8,11 +9,11 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from cli_runner import assert_one_line_error, run
+from helpers import TINY, TINY_OPTIONS, assert_one_line_error, run
 from sklearn.cluster import KMeans
 
 from ssaae import AAEClustering
-from ssaae.clustering_benchmark import (
+from ssaae.bench.clustering import (
     EPOCHS,
     METHODS,
     RUNS_FILE,
@@ -23,26 +24,15 @@ from ssaae.clustering_benchmark import (
     score_clustering,
     summarize,
 )
-from ssaae.datasets import load_dataset
-from ssaae.persistence import load_model
-
-TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "max_iter": 2}
-TINY_OPTIONS = ["--param", "hidden_layer_sizes=(32,)", "--param", "discriminator_layer_sizes=(32,)", "--epochs", "2"]
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
 
 
 @pytest.fixture(scope="module")
 def finished_benchmark(tmp_path_factory):
     """Every method, 10 and 12 clusters, 2 seeds, on digits with tiny networks: 12 rows."""
     out = tmp_path_factory.mktemp("benchmark")
-    run_benchmark("digits", clusters=(10, 12), seeds=2, out_dir=out, aae_params=TINY, progress=False)
+    run_benchmark("digits", clusters=(10, 12), seeds=[0, 1], out_dir=out, aae_params=TINY, progress=False)
     return out
 
 
@@ -238,6 +228,45 @@ def test_a_rerun_with_other_aae_settings_stops_before_training(finished_benchmar
     assert fits == []
 
 
+# processes sharing a folder
+
+def test_an_aae_job_whose_lock_another_process_holds_is_left_to_it(fits, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".digits-aae-10-0-2.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as the process training that AAE would
+        runs = run_benchmark("digits", clusters=(10,), seeds=1, methods=["aae", "kmeans-aae-code"], out_dir=out,
+                             aae_params=TINY, progress=False)
+    assert fits == [] and runs.empty
+    assert "- Runs: 0" in (out / "results.md").read_text()
+
+
+def test_the_aae_job_lock_covers_its_kmeans_on_the_code_alone(finished_benchmark, fits, tmp_path):
+    out = shutil.copytree(finished_benchmark, tmp_path / "copy")
+    lines = (out / "runs.csv").read_text().splitlines(keepends=True)
+    (out / "runs.csv").write_text("".join(line for line in lines if not line.startswith("digits,kmeans-aae-code,10,0,")))
+    with open(out / ".digits-aae-10-0-2.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run_benchmark("digits", clusters=(10, 12), seeds=2, out_dir=out, aae_params=TINY, progress=False)
+    assert fits == [] and len(read_runs(out / "runs.csv")) == 11
+
+
+# a user's file
+
+def test_a_npy_file_is_clustered_and_scored_on_its_labeled_rows(digits, tmp_path):
+    table = np.c_[digits.X_train, digits.y_train]
+    table[:77, -1] = -1  # 1000 labeled rows
+    np.save(tmp_path / "rows.npy", table)
+    result = run("bench", "clustering", "--dataset", tmp_path / "rows.npy", "--clusters", 10, "--seeds", 1,
+                 "--methods", "kmeans-pixels", "--quiet")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "benchmarks/results/rows-clustering"
+    runs = read_runs(out / "runs.csv")
+    assert runs[["dataset", "method", "clusters", "seed"]].values.tolist() == [["rows", "kmeans-pixels", 10, 0]]
+    assert runs["normalized_mutual_info"].between(0, 1).all() and runs["matched_accuracy"].between(0, 100).all()
+    assert "Command: `ssaae bench clustering --dataset=" in (out / "results.md").read_text()
+
+
 # results.md
 
 def test_summarize_gives_the_mean_std_and_number_of_runs_per_method_and_cluster_count(finished_benchmark):
@@ -285,15 +314,17 @@ def test_bench_clustering_runs_prints_the_tables_and_resumes(tmp_path):
     options = ["--dataset", "digits", *TINY_OPTIONS, "--clusters", 10, "--seeds", 2, "--out", out, "--quiet"]
     result = run("bench", "clustering", *options)
     assert result.exit_code == 0, result.output
-    assert re.search(r"^\| kmeans-pixels \| \d+\.\d\d ± \d+\.\d\d \(2\) \|$", result.stdout, re.MULTILINE)
     assert f"runs in {out / 'runs.csv'}, summary in {out / 'results.md'}" in result.stdout
-    assert len(read_runs(out / "runs.csv")) == 6
+    assert re.search(r"^\| kmeans-pixels \| \d+\.\d\d ± \d+\.\d\d \(2\) \|$", result.stdout, re.MULTILINE)
+    runs = read_runs(out / "runs.csv")
+    assert sorted(zip(runs["method"], runs["seed"])) == sorted((method, seed) for method in METHODS for seed in (0, 1))
+    results = (out / "results.md").read_text()
     assert ("Command: `ssaae bench clustering --dataset=digits --clusters=10 --seeds=2 "
-            "--methods=aae,kmeans-pixels,kmeans-aae-code") in (out / "results.md").read_text()
+            "--methods=aae,kmeans-pixels,kmeans-aae-code ") in results
 
     again = run("bench", "clustering", *options)
     assert again.exit_code == 0, again.output
-    assert len(read_runs(out / "runs.csv")) == 6
+    assert read_runs(out / "runs.csv").equals(runs)
 
 
 def test_bench_clustering_writes_to_benchmarks_results_dataset_clustering_by_default(tmp_path):
@@ -313,62 +344,3 @@ def test_bench_clustering_writes_to_benchmarks_results_dataset_clustering_by_def
 def test_bench_clustering_bad_options_are_a_one_line_error_before_any_run(options, message, tmp_path):
     assert_one_line_error(run("bench", "clustering", *options, "--out", tmp_path / "out"), message)
     assert not (tmp_path / "out").exists()
-
-
-# ssaae cluster
-
-def test_cluster_on_digits_writes_the_cluster_and_soft_assignments_of_every_training_row(digits, tmp_path):
-    result = run("cluster", "digits", "--clusters", 7, *TINY_OPTIONS, "--quiet", "--out", tmp_path / "clusters.csv",
-                 "--model-out", tmp_path / "model.pt")
-    assert result.exit_code == 0, result.output
-    table = pd.read_csv(tmp_path / "clusters.csv")
-    assert list(table.columns) == ["cluster"] + [f"probability_{k}" for k in range(7)]
-    assert len(table) == len(digits.X_train)
-    probabilities = table.drop(columns="cluster").to_numpy()
-    np.testing.assert_allclose(probabilities.sum(1), 1, rtol=1e-5)
-    np.testing.assert_array_equal(table["cluster"], probabilities.argmax(1))
-    model = load_model(tmp_path / "model.pt")
-    assert isinstance(model, AAEClustering) and (model.n_clusters, model.n_iter_, model.random_state) == (7, 2, 0)
-    np.testing.assert_array_equal(table["cluster"], model.predict(digits.X_train))
-    used = table["cluster"].nunique()
-    assert re.fullmatch(rf"digits: 1077 rows in {used} of 7 clusters \(trained in \d+\.\d s\); wrote "
-                        rf"{re.escape(str(tmp_path / 'clusters.csv'))} and {re.escape(str(tmp_path / 'model.pt'))}\n",
-                        result.stdout)
-    assert result.stderr == ""
-
-
-def test_cluster_on_a_csv_clusters_its_rows_and_leaves_out_its_label_column(digits, tmp_path):
-    table = pd.DataFrame(digits.X_train[:100], columns=[f"x{i}" for i in range(64)]).assign(label=digits.y_train[:100])
-    table.to_csv(tmp_path / "rows.csv", index=False)
-    result = run("cluster", tmp_path / "rows.csv", "--clusters", 3, *TINY_OPTIONS, "--quiet",
-                 "--out", tmp_path / "clusters.csv", "--model-out", tmp_path / "model.pt")
-    assert result.exit_code == 0, result.output
-    clusters = pd.read_csv(tmp_path / "clusters.csv")
-    assert clusters.shape == (100, 4)
-    np.testing.assert_allclose(clusters.drop(columns="cluster").sum(axis=1), 1, rtol=1e-5)
-    assert load_model(tmp_path / "model.pt").n_features_in_ == 64
-    assert "rows.csv: 100 rows in " in result.stdout
-
-
-def test_cluster_shows_a_progress_bar_over_epochs_unless_quiet(tmp_path):
-    result = run("cluster", "digits", *TINY_OPTIONS, "--out", tmp_path / "clusters.csv")
-    assert result.exit_code == 0, result.output
-    assert "epochs" in result.stderr and "2/2" in result.stderr
-
-
-@pytest.mark.parametrize(("arguments", "fragments"), [
-    (["mnsit"], ["unknown data set 'mnsit'", "digits"]),
-    (["absent.csv"], ["absent.csv"]),
-    (["digits", "--param", "n_cluster=3"], ["'n_cluster'", "n_clusters"]),
-])
-def test_cluster_bad_input_is_a_one_line_error(arguments, fragments, tmp_path):
-    assert_one_line_error(run("cluster", *arguments, "--out", tmp_path / "clusters.csv"), *fragments)
-    assert not (tmp_path / "clusters.csv").exists()
-
-
-def test_cluster_needs_an_out_file_in_an_existing_folder_before_training(tmp_path):
-    missing = run("cluster", "digits")
-    assert missing.exit_code == 2 and "Missing option '--out'" in missing.stderr
-    absent = run("cluster", "digits", "--out", tmp_path / "absent" / "clusters.csv")
-    assert absent.exit_code == 2 and "Invalid value for --out: no folder" in absent.stderr
-    assert absent.stdout == ""

@@ -1,8 +1,15 @@
 """Specification of the label-efficiency benchmark: a row of runs.csv per finished run, resuming,
-one labeled subset per label count and seed, results.md, and `ssaae bench label-efficiency`."""
+processes sharing a folder, one labeled subset per label count and seed, a user's file as the data,
+results.md, and `ssaae bench label-efficiency`."""
 
+import fcntl
+import itertools
+import os
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,23 +17,24 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
-from cli_runner import run
+from helpers import TINY, TINY_OPTIONS, assert_one_line_error, run
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
+import ssaae
 from ssaae import SemiSupervisedAAEClassifier
-from ssaae.datasets import load_dataset, make_semisupervised
-from ssaae.label_efficiency import (
+from ssaae.bench.data import benchmark_dataset
+from ssaae.bench.label_efficiency import (
     COLUMNS,
     EPOCHS,
     METHODS,
     PAPER_SETTINGS,
+    RUNS_FILE,
     read_runs,
     run_benchmark,
     summarize,
 )
+from ssaae.datasets import load_dataset, make_semisupervised
 
-TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "max_iter": 2}
-TINY_OPTIONS = ["--param", "hidden_layer_sizes=(32,)", "--param", "discriminator_layer_sizes=(32,)", "--epochs", "2"]
 AAE_METHODS = {"aae", "aae-paper", "labels-only"}
 
 
@@ -85,14 +93,13 @@ def test_every_run_is_a_row_of_runs_csv_with_the_benchmark_columns(finished_benc
     assert pd.to_datetime(runs["finished_at"]).notna().all()
 
 
-def test_errors_are_the_percent_of_misclassified_validation_and_test_rows(finished_benchmark):
-    data = load_dataset("digits")
-    y = make_semisupervised(data.y_train, 50, random_state=1)
-    model = LabelSpreading(kernel="knn", n_neighbors=10).fit(data.X_train, y)
+def test_errors_are_the_percent_of_misclassified_validation_and_test_rows(finished_benchmark, digits):
+    y = make_semisupervised(digits.y_train, 50, random_state=1)
+    model = LabelSpreading(kernel="knn", n_neighbors=10).fit(digits.X_train, y)
     runs = pd.read_csv(finished_benchmark / "runs.csv").set_index(["method", "labels", "seed"])
     row = runs.loc[("label-spreading", 50, 1)]
-    assert row["test_error"] == pytest.approx(100 * (1 - model.score(data.X_test, data.y_test)), abs=1e-4)
-    assert row["validation_error"] == pytest.approx(100 * (1 - model.score(data.X_val, data.y_val)), abs=1e-4)
+    assert row["test_error"] == pytest.approx(100 * (1 - model.score(digits.X_test, digits.y_test)), abs=1e-4)
+    assert row["validation_error"] == pytest.approx(100 * (1 - model.score(digits.X_val, digits.y_val)), abs=1e-4)
 
 
 def test_each_run_is_appended_and_summarized_before_the_next_one_starts(recorders, tmp_path):
@@ -104,10 +111,10 @@ def test_each_run_is_appended_and_summarized_before_the_next_one_starts(recorder
     assert "| second | 25.00 (1) |" in recorders[3]["results"]
 
 
-def test_every_method_of_a_label_count_and_seed_trains_on_the_same_labeled_subset(recorders, tmp_path):
+def test_every_method_of_a_label_count_and_seed_trains_on_the_same_labeled_subset(recorders, tmp_path, digits):
     run_benchmark("digits", labels=(20, 50), seeds=2, methods=["first", "second"], out_dir=tmp_path / "out",
                   progress=False)
-    y_train = load_dataset("digits").y_train
+    y_train = digits.y_train
     fits = iter(recorders)
     for labels in (20, 50):
         for seed in (0, 1):
@@ -180,6 +187,15 @@ def test_the_aae_methods_train_for_the_benchmark_epochs_unless_told(monkeypatch,
     assert read_runs(tmp_path / "a" / "runs.csv")["epochs"].tolist() == [EPOCHS, EPOCHS]
 
 
+def test_a_rerun_for_a_method_whose_settings_were_not_recorded_stops_before_training(finished_benchmark, tmp_path,
+                                                                                     monkeypatch):
+    out = shutil.copytree(finished_benchmark, tmp_path / "copy")
+    (out / "settings.json").unlink()
+    monkeypatch.setattr(LabelSpreading, "fit", lambda *args: pytest.fail("trained"))
+    with pytest.raises(ValueError, match=r"copy has label-spreading runs but settings.json lacks their settings"):
+        run_benchmark("digits", labels=(20, 80), seeds=1, methods=["label-spreading"], out_dir=out, progress=False)
+
+
 def test_a_method_without_runs_in_the_folder_takes_any_settings(tmp_path):
     out = tmp_path / "out"
     run_benchmark("digits", labels=(20,), seeds=1, methods=["aae"], out_dir=out, aae_params={**TINY, "style_dim": 3},
@@ -189,6 +205,108 @@ def test_a_method_without_runs_in_the_folder_takes_any_settings(tmp_path):
                   progress=False)
     assert read_runs(out / "runs.csv")["method"].tolist() == ["aae"]
     assert '"style_dim": "4"' in (out / "settings.json").read_text()
+
+
+# processes sharing a folder
+
+def test_two_processes_on_one_folder_share_its_runs(tmp_path):
+    out = tmp_path / "results"
+    command = [sys.executable, "-c", "from ssaae.cli import main; main()", "bench", "label-efficiency",
+               "--dataset", "digits", "--labels", "20", "--labels", "50", "--seeds", "2",
+               "--methods", "aae,label-spreading", *TINY_OPTIONS, "--out", str(out), "--quiet"]
+    package_root = str(Path(ssaae.__file__).resolve().parents[1])  # the ssaae under test
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    for process in processes:
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr
+    runs = read_runs(out / "runs.csv")
+    assert sorted(zip(runs["method"], runs["labels"], runs["seed"])) == sorted(
+        itertools.product(["aae", "label-spreading"], [20, 50], [0, 1]))
+    assert "- Runs: 8, finished " in (out / "results.md").read_text()
+    assert sorted(path.name for path in out.iterdir()) == ["results.md", "runs.csv", "settings.json"]
+
+
+def test_a_run_whose_lock_another_process_holds_is_left_to_it(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".digits-label-spreading-20-0.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as the process doing that run would
+        runs = run_benchmark("digits", labels=(20,), seeds=2, methods=["label-spreading"], out_dir=out,
+                             progress=False)
+    assert runs["seed"].tolist() == [1]
+    assert "- Runs: 1, finished " in (out / "results.md").read_text()
+    rerun = run_benchmark("digits", labels=(20,), seeds=2, methods=["label-spreading"], out_dir=out, progress=False)
+    assert rerun["seed"].tolist() == [1, 0]
+
+
+def test_a_run_another_process_finished_meanwhile_is_not_trained_again(recorders, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    fit = Recorder.fit
+
+    def fit_while_another_process_finishes_seed_1(self, X, y):
+        if self.random_state == 0:
+            RUNS_FILE.append(out / "runs.csv", {"dataset": "digits", "method": "first", "labels": 20, "seed": 1,
+                                                "test_error": 5.0, "validation_error": 5.0, "epochs": None,
+                                                "seconds": 1.0, "finished_at": "2026-01-01T00:00:00+00:00"})
+        return fit(self, X, y)
+
+    monkeypatch.setattr(Recorder, "fit", fit_while_another_process_finishes_seed_1)
+    runs = run_benchmark("digits", labels=(20,), seeds=2, methods=["first"], out_dir=out, progress=False)
+    assert [fit["seed"] for fit in recorders] == [0]
+    assert sorted(runs["seed"]) == [0, 1]
+
+
+# a user's file
+
+@pytest.fixture
+def digits_csv(digits, tmp_path):
+    """digits' training rows as a CSV with a `digit` column, the first 77 unlabeled: 1000 labeled rows."""
+    table = pd.DataFrame(digits.X_train, columns=[f"x{i}" for i in range(64)]).assign(digit=digits.y_train)
+    table.loc[:76, "digit"] = -1
+    table.to_csv(tmp_path / "rows.csv", index=False)
+    return tmp_path / "rows.csv"
+
+
+def test_a_file_is_split_60_20_20_by_label_and_its_unlabeled_rows_left_out(digits_csv, digits):
+    data = benchmark_dataset(digits_csv, label_column="digit")
+    assert (data.name, data.image_shape) == ("rows", None)
+    assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (600, 200, 200)
+    assert (len(data.X_train), len(data.X_val), len(data.X_test)) == (600, 200, 200)
+    for y in (data.y_train, data.y_val, data.y_test):
+        assert set(y) == set(range(10))  # stratified: every class in every part
+    rows = {row.tobytes() for row in np.vstack([data.X_train, data.X_val, data.X_test])}
+    assert rows == {row.tobytes() for row in digits.X_train[77:]}
+    again = benchmark_dataset(digits_csv, label_column="digit")
+    np.testing.assert_array_equal(again.X_test, data.X_test)
+
+
+def test_text_labels_of_a_file_are_numbered(digits, tmp_path):
+    table = pd.DataFrame(digits.X_train[:100]).assign(label=np.array(["cat", "dog"])[digits.y_train[:100] % 2])
+    table.to_csv(tmp_path / "pets.csv", index=False)
+    data = benchmark_dataset(tmp_path / "pets.csv")
+    assert set(data.y_train) == {0, 1} and data.y_train.dtype.kind == "i"
+
+
+def test_the_command_benchmarks_a_csv_file_into_a_folder_named_after_it(digits_csv, tmp_path):
+    result = run("bench", "label-efficiency", "--dataset", digits_csv, "--label-column", "digit", "--labels", 20,
+                 "--seeds", 1, "--methods", "label-spreading", "--quiet")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "benchmarks/results/rows"
+    runs = read_runs(out / "runs.csv")
+    assert runs[["dataset", "method", "labels", "seed"]].values.tolist() == [["rows", "label-spreading", 20, 0]]
+    assert runs["test_error"].between(0, 100).all()
+    assert (f"Command: `ssaae bench label-efficiency --dataset={digits_csv} --label-column=digit --labels=20 "
+            "--seeds=1") in (out / "results.md").read_text()
+
+
+def test_a_file_without_labeled_rows_is_a_one_line_error(tmp_path):
+    pd.DataFrame({"x": [0.1, 0.2], "label": [-1, -1]}).to_csv(tmp_path / "unlabeled.csv", index=False)
+    result = run("bench", "label-efficiency", "--dataset", tmp_path / "unlabeled.csv", "--out", tmp_path / "out")
+    assert_one_line_error(result, "unlabeled.csv has no labeled rows")
+    assert not (tmp_path / "out").exists()
 
 
 # results.md
@@ -271,26 +389,31 @@ def test_the_command_runs_the_benchmark_prints_the_table_and_resumes(tmp_path):
     assert len(read_runs(out / "runs.csv")) == 4
 
 
+def test_the_recorded_command_spells_out_every_option_but_the_data_dir(tmp_path):
+    out = tmp_path / "out"
+    result = run("bench", "label-efficiency", "--dataset", "digits", "--labels", 20, "--seeds", 1,
+                 "--methods", "label-spreading", "--data-dir", tmp_path / "data", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    expected = shlex.join(["ssaae", "bench", "label-efficiency", "--dataset=digits", "--labels=20", "--seeds=1",
+                           "--methods=label-spreading", f"--out={out}", f"--epochs={EPOCHS}"])
+    assert f"- Command: `{expected}`\n" in (out / "results.md").read_text()
+
+
 def test_the_command_will_not_resume_runs_with_other_settings(tmp_path):
     out = tmp_path / "results"
     options = ["bench", "label-efficiency", "--dataset", "digits", "--labels", 20, "--seeds", 1, "--methods", "aae",
                *TINY_OPTIONS, "--out", out, "--quiet"]
     assert run(*options).exit_code == 0
-    result = run(*options, "--param", "input_noise=0.1")
-    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and "has aae runs with input_noise=0.3, not 0.1" in lines[0], result.stderr
+    assert_one_line_error(run(*options, "--param", "input_noise=0.1"), "has aae runs with input_noise=0.3, not 0.1")
 
 
 @pytest.mark.parametrize(("options", "message"), [
     (["--dataset", "digits", "--methods", "aae,ladder"], "unknown method 'ladder'; known: aae, aae-paper"),
     (["--dataset", "mnsit"], "unknown data set 'mnsit'"),
+    (["--dataset", "absent.csv"], "absent.csv"),
     (["--dataset", "digits", "--param", "random_state=1"], "random_state is set by the seeds"),
     (["--dataset", "digits", "--param", "max_iter=3"], "max_iter is set by --epochs"),
 ])
 def test_bad_options_are_a_one_line_error_before_any_run(options, message, tmp_path):
-    result = run("bench", "label-efficiency", *options, "--out", tmp_path / "out")
-    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
+    assert_one_line_error(run("bench", "label-efficiency", *options, "--out", tmp_path / "out"), message)
     assert not (tmp_path / "out").exists()

@@ -6,32 +6,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_runner import assert_one_line_error, run
+from helpers import TINY, assert_one_line_error, run
 from matplotlib import colormaps
 from matplotlib.image import imread
 
 from ssaae import (
     AAEClustering,
     SemiSupervisedAAEClassifier,
-    load_dataset,
     load_model,
     make_semisupervised,
     save_model,
 )
-from ssaae.label_efficiency import COLUMNS
 from ssaae.plots import (
     CELL,
     DPI,
     FIGURE_SIZE,
     GRID_MARGINS,
     cluster_exemplars,
-    label_efficiency,
     reconstructions,
     sample_grid,
     style_space,
 )
 
-TINY = {"hidden_layer_sizes": (32,), "discriminator_layer_sizes": (32,), "random_state": 0}
+TINY = {**TINY, "random_state": 0}
 TAB10 = colormaps["tab10"].colors
 PLOT_SIZE = (FIGURE_SIZE[1] * DPI, FIGURE_SIZE[0] * DPI)  # pixels (height, width) of the plots that are not grids
 
@@ -39,19 +36,14 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
-
-
-@pytest.fixture(scope="module")
 def classifier(digits):
     y = make_semisupervised(digits.y_train, 100, random_state=0)
-    return SemiSupervisedAAEClassifier(style_dim=2, max_iter=3, **TINY).fit(digits.X_train, y)
+    return SemiSupervisedAAEClassifier(style_dim=2, **{**TINY, "max_iter": 3}).fit(digits.X_train, y)
 
 
 @pytest.fixture(scope="module")
 def clusterer(digits):
-    return AAEClustering(n_clusters=4, style_dim=3, max_iter=3, **TINY).fit(digits.X_train)
+    return AAEClustering(n_clusters=4, style_dim=3, **{**TINY, "max_iter": 3}).fit(digits.X_train)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +57,7 @@ def model_file(classifier, tmp_path_factory):
 def narrow_model_file(digits, tmp_path_factory):
     """A model of 10 features, which make no square image."""
     path = tmp_path_factory.mktemp("models") / "narrow.pt"
-    save_model(SemiSupervisedAAEClassifier(max_iter=1, **TINY).fit(digits.X_train[:, :10], digits.y_train), path)
+    save_model(SemiSupervisedAAEClassifier(**{**TINY, "max_iter": 1}).fit(digits.X_train[:, :10], digits.y_train), path)
     return path
 
 
@@ -95,16 +87,6 @@ def as_ink(images):
 
 def has_colour(png, colour):
     return bool((np.abs(png - np.asarray(colour)) < 0.01).all(axis=-1).any())
-
-
-def write_runs(path, methods):
-    """A label-efficiency runs.csv: two label counts, two seeds per method."""
-    runs = [{"dataset": "digits", "method": method, "labels": labels, "seed": seed, "test_error": 20 - labels / 10 + seed,
-             "validation_error": 10.0, "epochs": 100 if method == "aae" else None, "seconds": 1.0,
-             "finished_at": "2025-01-01T00:00:00+00:00"}
-            for method in methods for labels in (50, 100) for seed in (0, 1)]
-    pd.DataFrame(runs, columns=COLUMNS).to_csv(path, index=False)
-    return path
 
 
 # sample_grid
@@ -178,7 +160,7 @@ def test_style_space_of_more_than_two_style_dimensions_draws_a_projection(cluste
 
 
 def test_style_space_of_a_one_dimensional_style_is_an_error(digits, tmp_path):
-    model = SemiSupervisedAAEClassifier(style_dim=1, max_iter=1, **TINY).fit(digits.X_train, digits.y_train)
+    model = SemiSupervisedAAEClassifier(style_dim=1, **{**TINY, "max_iter": 1}).fit(digits.X_train, digits.y_train)
     with pytest.raises(ValueError, match="1 dimension"):
         style_space(model, digits.X_test, digits.y_test, tmp_path / "style.png")
 
@@ -202,23 +184,6 @@ def test_cluster_exemplars_draws_each_clusters_most_likely_rows_in_its_row(clust
     for row in range(4):
         for column in range(3):
             np.testing.assert_allclose(cell(png, row, column), ink[row, column], atol=0.01)
-
-
-# label_efficiency
-
-def test_label_efficiency_draws_one_line_per_method(tmp_path):
-    runs = write_runs(tmp_path / "runs.csv", ["aae", "label-spreading"])
-    png = read_png(label_efficiency(runs, tmp_path / "efficiency.png"))
-    assert png.shape[:2] == PLOT_SIZE
-    assert [has_colour(png, colour) for colour in TAB10[:3]] == [True, True, False]
-
-
-def test_label_efficiency_of_a_runs_file_without_runs_is_an_error(tmp_path):
-    (tmp_path / "runs.csv").write_text(",".join(COLUMNS) + "\n")
-    with pytest.raises(ValueError, match="no finished runs"):
-        label_efficiency(tmp_path / "runs.csv", tmp_path / "efficiency.png")
-    with pytest.raises(FileNotFoundError, match="absent.csv"):
-        label_efficiency(tmp_path / "absent.csv", tmp_path / "efficiency.png")
 
 
 # the commands
@@ -269,13 +234,6 @@ def test_plot_clusters_of_a_classifier_draws_a_row_per_class(model_file, tmp_pat
     assert read_png(tmp_path / "clusters.png").shape[:2] == grid_size(10, 2)
 
 
-def test_plot_label_efficiency_draws_the_runs_file(tmp_path):
-    runs = write_runs(tmp_path / "runs.csv", ["aae"])
-    result = run("plot", "label-efficiency", runs, "--out", tmp_path / "efficiency.png")
-    assert result.exit_code == 0, result.output
-    assert has_colour(read_png(tmp_path / "efficiency.png"), TAB10[0])
-
-
 # one-line errors
 
 def test_sample_with_a_missing_model_is_a_one_line_error(tmp_path):
@@ -293,15 +251,9 @@ def test_plot_of_rows_with_the_wrong_number_of_features_is_a_one_line_error(mode
     assert_one_line_error(result, "10 features", "expecting 64")
 
 
-def test_plot_label_efficiency_of_a_missing_runs_file_is_a_one_line_error(tmp_path):
-    assert_one_line_error(run("plot", "label-efficiency", tmp_path / "absent.csv", "--out", tmp_path / "e.png"),
-                          "absent.csv")
-
-
-def test_image_shape_that_is_not_height_x_width_is_a_usage_error(model_file, tmp_path):
+def test_image_shape_that_is_not_height_x_width_is_a_one_line_error(model_file, tmp_path):
     result = run("sample", model_file, "--out", tmp_path / "grid.png", "--image-shape", "8by8")
-    assert result.exit_code == 2
-    assert "'8by8' is not HEIGHTxWIDTH" in result.stderr
+    assert_one_line_error(result, "'8by8' is not HEIGHTxWIDTH")
 
 
 def test_drawing_without_matplotlib_is_a_one_line_error_naming_the_extra(model_file, tmp_path, monkeypatch):

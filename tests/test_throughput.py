@@ -1,14 +1,19 @@
-"""The throughput benchmark counts training FLOPs from the layer sizes and reports each phase."""
+"""The throughput benchmark times the library's training run, counts its FLOPs from the layer sizes
+and profiles each phase."""
 
 import re
 
+import pytest
 import torch
-from click.testing import CliRunner
+from helpers import run
 
-from ssaae.cli import main
+from ssaae import training
+from ssaae.bench import throughput
+from ssaae.bench.throughput import PHASES, measure_throughput, training_flops_per_batch
 from ssaae.networks import AAEConfig
-from ssaae.throughput import measure_throughput, training_flops_per_batch
 from ssaae.training import TrainingConfig
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_flops_are_counted_from_the_layer_sizes():
@@ -27,18 +32,44 @@ def test_flops_are_counted_from_the_layer_sizes():
     assert without_consistency["reconstruction"] == 6 * 10 * (encoder + decoder)
 
 
-def test_report_gives_epoch_time_peak_ratio_and_phase_split():
+@pytest.fixture(scope="module")
+def report():
     X = torch.rand(400, 16)
     config = AAEConfig(16, 3, 2, (32,), (32,))
-    report = measure_throughput(X, 3, epochs=2, model_config=config, training=TrainingConfig(batch_size=50))
-    assert len(report.epoch_seconds) == 2 and min(report.epoch_seconds) > 0
-    assert len(report.epoch_memory) == 2 and min(report.epoch_memory) > 2**20
+    return measure_throughput(X, 3, epochs=3, model_config=config, training=TrainingConfig(batch_size=50))
+
+
+def test_the_epochs_timed_are_those_of_the_librarys_training_run(monkeypatch):
+    runs = []
+
+    def recording_train(model, X, config, generator, X_labeled=None, labels=None, unlabeled=True, callback=None):
+        runs.append((config.epochs, callback is not None, len(X_labeled)))
+        return training.train(model, X, config, generator, X_labeled, labels, unlabeled, callback)
+
+    monkeypatch.setattr(throughput, "train", recording_train)
+    measure_throughput(torch.rand(200, 16), 3, epochs=2, model_config=AAEConfig(16, 3, 2, (32,), (32,)))
+    assert runs == [(2, True, 100), (1, False, 100)]  # the timed epochs, then the profiled one
+
+
+def test_report_has_a_time_and_the_memory_after_each_epoch(report):
+    assert len(report.epoch_seconds) == 3 and min(report.epoch_seconds) > 0
+    assert len(report.epoch_memory) == 3 and min(report.epoch_memory) > 2**20
+
+
+def test_the_phases_of_the_profiled_epoch_take_about_an_epoch(report):
+    assert list(report.phase_seconds) == list(PHASES)
+    assert min(report.phase_seconds.values()) > 0
+    median = sorted(report.epoch_seconds)[1]
+    # less the noise, the minibatch order and the loss totals; more by the profiler's overhead per operation
+    assert 0.5 * median < sum(report.phase_seconds.values()) < 3 * median
+
+
+def test_report_gives_epoch_time_peak_ratio_and_phase_split(report):
     assert report.peak_flops > 1e8
-    assert set(report.phase_seconds) == {"reconstruction", "regularization", "semi_supervised"}
     text = "\n".join(report.lines())
     assert re.search(r"GFLOP/s, \d+% of peak", text)
     assert re.search(r"reconstruction [\d.]+ s \(\d+%\)", text)
-    assert re.search(r"memory after each epoch: \d+ MB, \d+ MB", text)
+    assert re.search(r"memory after each epoch: \d+ MB, \d+ MB, \d+ MB", text)
 
 
 def test_training_memory_stays_flat_across_epochs():
@@ -49,7 +80,7 @@ def test_training_memory_stays_flat_across_epochs():
 
 
 def test_bench_throughput_command_prints_the_report():
-    result = CliRunner().invoke(main, ["bench", "throughput", "--dataset", "digits", "--epochs", "1", "--precision", "fp32"])
+    result = run("bench", "throughput", "--dataset", "digits", "--epochs", 1, "--precision", "fp32")
     assert result.exit_code == 0, result.output
     assert "digits: 1077 rows, 1 epochs, fp32 on cpu" in result.output
     assert "of peak" in result.output and "phases:" in result.output

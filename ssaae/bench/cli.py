@@ -16,6 +16,7 @@ from ..clustering import AAEClustering
 from ..datasets import load_dataset
 from ..training import resolve_device, resolve_precision
 from . import clustering, label_efficiency
+from .data import dataset_name
 from .throughput import measure_throughput
 
 
@@ -50,10 +51,14 @@ def throughput(dataset, epochs, precision, device, data_dir):
 
 def _benchmark_command(benchmark, estimator, size, default_sizes, size_help, out_suffix):
     """Make the decorated function, whose docstring is the help, a command running ``benchmark``
-    (a module with METHODS, run_benchmark, summarize and summary_tables); ``--<size>`` (labels,
+    (a module with METHODS, EPOCHS, run_benchmark, summarize and summary_tables); ``--<size>`` (labels,
     clusters) is what its runs vary besides the method and the seed."""
     options = [
-        click.option("--dataset", default="mnist", show_default=True, help="Data set to train and score on."),
+        click.option("--dataset", default="mnist", show_default=True, metavar="NAME|FILE",
+                     help="Data set to train and score on, or a .csv or .npy file of labeled rows (split "
+                          "60/20/20 into train, validation and test; rows labeled -1 left out)."),
+        click.option("--label-column", default="label", show_default=True, metavar="NAME",
+                     help="The label column of a CSV file."),
         click.option(f"--{size}", "sizes", multiple=True, default=default_sizes, show_default=True,
                      type=click.IntRange(min=1), metavar="N", help=f"{size_help} Repeatable."),
         click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1), metavar="S",
@@ -61,7 +66,8 @@ def _benchmark_command(benchmark, estimator, size, default_sizes, size_help, out
         click.option("--methods", multiple=True, callback=_split_names, metavar="NAMES",
                      help=f"Comma-separated or repeatable.  [default: all: {','.join(benchmark.METHODS)}]"),
         click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
-                     help=f"Folder of runs.csv and results.md.  [default: benchmarks/results/<dataset>{out_suffix}]"),
+                     help=f"Folder of runs.csv and results.md; processes started on the same folder share its "
+                          f"runs.  [default: benchmarks/results/<dataset>{out_suffix}, a file's stem for <dataset>]"),
         click.option("--epochs", default=benchmark.EPOCHS, show_default=True, type=click.IntRange(min=1), metavar="E",
                      help="Epochs of the AAE methods (max_iter)."),
         click.option("--param", "params", multiple=True, callback=parse_params, metavar="NAME=VALUE",
@@ -80,20 +86,23 @@ def _benchmark_command(benchmark, estimator, size, default_sizes, size_help, out
     return decorate
 
 
-def _run_benchmark(benchmark, size, out_suffix, dataset, sizes, seeds, methods, out, epochs, params, data_dir, quiet):
+def _run_benchmark(benchmark, size, out_suffix, dataset, label_column, sizes, seeds, methods, out, epochs, params,
+                   data_dir, quiet):
     methods = methods or list(benchmark.METHODS)
-    out = out or str(Path("benchmarks/results") / f"{dataset}{out_suffix}")
+    out = out or str(Path("benchmarks/results") / f"{dataset_name(dataset)}{out_suffix}")
     if "max_iter" in params:
         raise ValueError("max_iter is set by --epochs; pass --epochs instead")
     aae_params = {**params, "max_iter": epochs}
+    # Every option spelled out, so that the command reruns the same benchmark whatever the defaults
+    # become; but --data-dir, which says where the files are, not what they are.
     command = shlex.join([
-        "ssaae", "bench", click.get_current_context().info_name, f"--dataset={dataset}", *[f"--{size}={n}" for n in sizes],
+        "ssaae", "bench", click.get_current_context().info_name, f"--dataset={dataset}",
+        *([f"--label-column={label_column}"] if Path(dataset).suffix else []), *[f"--{size}={n}" for n in sizes],
         f"--seeds={seeds}", f"--methods={','.join(methods)}", f"--out={out}",
         f"--epochs={epochs}", *[f"--param={name}={value!r}" for name, value in params.items()],
-    ])  # every option but --data-dir (where the files are, not what they are) spelled out, so that it reruns
-    # the same benchmark whatever the defaults become
+    ])
     benchmark.run_benchmark(dataset, sizes, seeds, methods, out, aae_params, data_dir, progress=not quiet,
-                            command=command)
+                            command=command, label_column=label_column)
     click.echo(benchmark.summary_tables(benchmark.summarize(Path(out) / "runs.csv")), nl=False)
     click.echo(f"runs in {Path(out) / 'runs.csv'}, summary in {Path(out) / 'results.md'}")
 

@@ -9,9 +9,9 @@ adjusted Rand index; and, where there are as many clusters as classes, by the ac
 best one-to-one matching of clusters to classes (:func:`matched_accuracy`). Nothing is tuned on
 the test split: the paper's protocol applied to the validation split alone (its rows predicted
 the label of their cluster's top validation row) gives the error to select settings by. As in
-:mod:`ssaae.label_efficiency`, each finished run is appended to ``runs.csv`` at once and
+:mod:`ssaae.bench.label_efficiency`, each finished run is appended to ``runs.csv`` at once and
 ``results.md`` is rewritten from it, so a rerun resumes (with the same settings:
-``settings.json``).
+``settings.json``), and processes started on the same folder share its runs.
 
 The methods (:data:`METHODS`):
 
@@ -35,31 +35,18 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 from tqdm.auto import tqdm
 
-from .runs import (
-    RunsFile,
-    budget_cell,
-    check_settings,
-    estimator_settings,
-    markdown_table,
-    method_names,
-    metric_cell,
-    seed_list,
-    summarize_runs,
-    write_results,
-)
 from ..clustering import AAEClustering
-from ..datasets import load_dataset
+from .data import benchmark_dataset
+from .runs import RunsFile, check_settings, estimator_settings, run_grid, run_lock, write_results
+from .tables import budget_cell, markdown_table, metric_cell, summarize_runs
 
 RUNS_FILE = RunsFile("clustering", {
     "dataset": str, "method": str, "clusters": int, "seed": int, "test_error": float, "validation_error": float,
     "normalized_mutual_info": float, "adjusted_rand_index": float, "matched_accuracy": float, "epochs": "Int64",
     "seconds": float, "finished_at": str,
-}, optional=("validation_error", "matched_accuracy", "epochs"))  # validation_error came later
+}, key=("dataset", "method", "clusters", "seed", "epochs"), optional=("matched_accuracy", "epochs"))
 
-# The AAE's epochs unless told otherwise: the budget of the committed MNIST results, 6.3-7.1 minutes
-# a run in bf16 on one of 2 CPU cores beside another run (the issue's limit is 20); 20 epochs
-# validated no better on two seeds (benchmarks/results/mnist-clustering-bf16-20-epochs).
-EPOCHS = 10
+EPOCHS = 10  # the AAE's unless told: 20 validated no better on MNIST (benchmarks/HISTORY.md)
 METRICS = ("test_error", "validation_error", "normalized_mutual_info", "adjusted_rand_index", "matched_accuracy")
 
 METHODS = {
@@ -71,7 +58,8 @@ METHODS = {
                        "style codes side by side; ranking as for kmeans-pixels. Its minutes include the AAE's "
                        "training.",
 }
-_AAE_METHODS = ("aae", "kmeans-aae-code")  # trained together: one AAE per cluster count and seed
+# The jobs of a cluster count and seed, with the methods each scores: one AAE serves both of its methods.
+_JOBS = {"aae": ("aae", "kmeans-aae-code"), "kmeans-pixels": ("kmeans-pixels",)}
 
 
 def paper_error(validation_scores, y_validation, test_clusters, y_test):
@@ -163,35 +151,34 @@ def score_clustering(validation_scores, y_validation, test_clusters, y_test):
 
 
 def run_benchmark(dataset="mnist", clusters=(16, 30), seeds=5, methods=tuple(METHODS), out_dir=None,
-                  aae_params=None, data_dir=None, progress=True, command=None):
-    """Cluster with every method, cluster count and seed, and score; resume an interrupted benchmark.
+                  aae_params=None, data_dir=None, progress=True, command=None, label_column="label"):
+    """Cluster with every method, cluster count and seed, and score; resume an interrupted benchmark,
+    or share its runs with other processes on the same ``out_dir``.
 
     Parameters
     ----------
-    dataset : str, default="mnist"
-        A name :func:`ssaae.datasets.load_dataset` knows; its training split is clustered.
+    dataset : str or Path, default="mnist"
+        A name :func:`ssaae.datasets.load_dataset` knows, or a ``.csv`` or ``.npy`` file, split
+        as :func:`ssaae.bench.data.benchmark_dataset` says; its training split is clustered.
     clusters : iterable of int, default=(16, 30)
         Cluster counts.
     seeds : int or iterable of int, default=5
         The seeds, or their number: ``5`` is seeds 0 to 4 (``random_state`` of the AAE and k-means).
     methods : iterable of str, default=all of METHODS
     out_dir : str or Path, optional
-        Where ``runs.csv`` and ``results.md`` go; default ``benchmarks/results/<dataset>-clustering``.
+        Where ``runs.csv`` and ``results.md`` go; default ``benchmarks/results/<dataset>-clustering``
+        (a file's stem for ``<dataset>``).
     aae_params : dict, optional
         Parameters of :class:`~ssaae.AAEClustering`, e.g. ``{"style_dim": 3}``; ``max_iter``
         (epochs) is :data:`EPOCHS` unless given.
-    data_dir : str or Path, optional
-        Passed to :func:`ssaae.datasets.load_dataset`.
-    progress : bool, default=True
-        Show a progress bar over the runs, with the time left.
-    command : str, optional
-        How the benchmark was started, for ``results.md``; default a description of this call.
+    data_dir, progress, command, label_column
+        As for :func:`ssaae.bench.label_efficiency.run_benchmark`.
 
     Returns
     -------
     pandas.DataFrame
-        Every row of ``runs.csv``: one per method and finished run, with the columns of
-        ``RUNS_FILE``; ``seconds`` is the wall time of clustering and scoring (for
+        Every row of ``runs.csv``: one per method and finished run, whichever process ran it, with
+        the columns of ``RUNS_FILE``; ``seconds`` is the wall time of clustering and scoring (for
         ``kmeans-aae-code`` with the AAE's training), ``epochs`` the AAE's epoch budget.
 
     Examples
@@ -203,9 +190,7 @@ def run_benchmark(dataset="mnist", clusters=(16, 30), seeds=5, methods=tuple(MET
     >>> runs[["method", "clusters", "seed"]].to_dict("records")
     [{'method': 'kmeans-pixels', 'clusters': 10, 'seed': 0}]
     """
-    methods = method_names(methods, METHODS)
-    clusters = [int(n) for n in dict.fromkeys(clusters)]
-    seeds = seed_list(seeds)
+    methods, clusters, seeds = run_grid(methods, METHODS, clusters, seeds)
     aae_params = {"max_iter": EPOCHS, **(aae_params or {})}
     if "n_clusters" in aae_params:
         raise ValueError("n_clusters is set by the cluster counts; pass clusters instead")
@@ -215,33 +200,35 @@ def run_benchmark(dataset="mnist", clusters=(16, 30), seeds=5, methods=tuple(MET
     epochs = int(aae.max_iter)
     budgets = {"aae": epochs, "kmeans-aae-code": epochs, "kmeans-pixels": None}
     if command is None:
-        command = (f"run_benchmark({dataset!r}, clusters={clusters}, seeds={seeds}, methods={methods}, "
-                   f"out_dir={out_dir!r}, aae_params={aae_params}, data_dir={data_dir!r})")
+        command = (f"run_benchmark({str(dataset)!r}, clusters={clusters}, seeds={seeds}, methods={methods}, "
+                   f"out_dir={out_dir!r}, aae_params={aae_params}, data_dir={data_dir!r}, "
+                   f"label_column={label_column!r})")
 
-    data = load_dataset(dataset, data_dir)
-    out_dir = Path(out_dir or Path("benchmarks/results") / f"{dataset}-clustering")
+    data = benchmark_dataset(dataset, data_dir, label_column)
+    out_dir = Path(out_dir or Path("benchmarks/results") / f"{data.name}-clustering")
     runs_csv = out_dir / "runs.csv"
-    finished = RUNS_FILE.finished(runs_csv, ("dataset", "method", "clusters", "seed", "epochs"))
-    jobs = []  # (clusters, seed, methods): one AAE training, or one k-means on the pixels
-    for n_clusters in clusters:
-        for seed in seeds:
-            pending = [name for name in methods if (dataset, name, n_clusters, seed, budgets[name]) not in finished]
-            aae_methods = [name for name in pending if name in _AAE_METHODS]
-            if aae_methods:
-                jobs.append((n_clusters, seed, aae_methods))
-            if "kmeans-pixels" in pending:
-                jobs.append((n_clusters, seed, ["kmeans-pixels"]))
 
-    check_settings(out_dir, {name: estimator_settings(aae) for name in methods if name in _AAE_METHODS},
+    def unfinished(job, n_clusters, seed, finished):
+        return [name for name in _JOBS[job] if name in methods
+                and (data.name, name, n_clusters, seed, budgets[name]) not in finished]
+
+    finished = RUNS_FILE.finished(runs_csv)
+    jobs = [(job, n_clusters, seed) for n_clusters in clusters for seed in seeds for job in _JOBS
+            if unfinished(job, n_clusters, seed, finished)]
+    check_settings(out_dir, {name: estimator_settings(aae) for name in methods if name in _JOBS["aae"]},
                    finished_methods={run[1] for run in finished})
     write_summary(out_dir, command)
-    with tqdm(jobs, desc=f"{dataset} clustering runs", unit="run", disable=not progress) as bar:
-        for n_clusters, seed, group in bar:
-            bar.set_postfix_str(f"{' and '.join(group)}, {n_clusters} clusters, seed {seed}")
-            for name, scores in _cluster_and_score(group, data, n_clusters, seed, aae_params):
-                RUNS_FILE.append(runs_csv, {"dataset": dataset, "method": name, "clusters": n_clusters, "seed": seed,
-                                            **scores, "epochs": budgets[name]})
-                write_summary(out_dir, command)
+    with tqdm(jobs, desc=f"{data.name} clustering runs", unit="run", disable=not progress) as bar:
+        for job, n_clusters, seed in bar:
+            with run_lock(out_dir, data.name, job, n_clusters, seed, budgets[job]) as held:
+                group = unfinished(job, n_clusters, seed, RUNS_FILE.finished(runs_csv)) if held else []
+                if not group:
+                    continue  # another process has this job, or has finished it
+                bar.set_postfix_str(f"{' and '.join(group)}, {n_clusters} clusters, seed {seed}")
+                for name, scores in _cluster_and_score(group, data, n_clusters, seed, aae_params):
+                    RUNS_FILE.append(runs_csv, {"dataset": data.name, "method": name, "clusters": n_clusters,
+                                                "seed": seed, **scores, "epochs": budgets[name]})
+                    write_summary(out_dir, command)
     return read_runs(runs_csv)
 
 
@@ -295,7 +282,11 @@ def summarize(runs_csv):
         Columns ``dataset, method, epochs, clusters, runs``, ``<score>_mean, <score>_std`` for
         each of :data:`METRICS`, and ``minutes_mean``; methods in the order of :data:`METHODS`.
     """
-    return summarize_runs(read_runs(runs_csv), ("epochs", "clusters"), METRICS, METHODS)
+    return _summarize(read_runs(runs_csv))
+
+
+def _summarize(runs):
+    return summarize_runs(runs, ("epochs", "clusters"), METRICS, METHODS)
 
 
 def summary_tables(summary):
@@ -329,16 +320,12 @@ def _table(part, metric, decimals=2):
 
 def write_summary(out_dir, command):
     """Write ``out_dir/results.md`` from ``out_dir/runs.csv``: the tables of :func:`summary_tables`,
-    the methods, the command, the package versions, the machine and the date.
+    the methods, the command, the package versions, the machine and the date; returns its path."""
+    return write_results(out_dir, RUNS_FILE, _describe, command)
 
-    Returns
-    -------
-    Path
-        The file written.
-    """
-    out_dir = Path(out_dir)
-    runs = read_runs(out_dir / "runs.csv")
-    lines = [
+
+def _describe(runs):
+    return [
         "# Clustering",
         "",
         ("Each method clusters the training split without its labels, with the run's seed. By the protocol of "
@@ -348,10 +335,9 @@ def write_summary(out_dir, command):
          "matching of clusters to classes are measured on the test split. Nothing is tuned on it. Every run "
          "is a row of runs.csv."),
         "",
-        summary_tables(summarize(out_dir / "runs.csv")),
+        summary_tables(_summarize(runs)),
         "## Methods",
         "",
         *[f"- `{name}`: {description}" for name, description in METHODS.items() if name in set(runs["method"])],
         "",
     ]
-    return write_results(out_dir / "results.md", lines, runs, command)

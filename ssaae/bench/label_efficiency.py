@@ -6,7 +6,8 @@ For every label count and seed, one balanced labeled subset is drawn from the tr
 errors are measured on the validation and the test split; nothing is tuned on either. Each
 finished run is appended to ``runs.csv`` at once and ``results.md`` is rewritten from it, so a
 killed benchmark loses only the run in progress and a rerun resumes where it stopped; a rerun with
-other settings for a method that has runs there stops with an error (``settings.json``).
+other settings for a method that has runs there stops with an error (``settings.json``). Processes
+started on the same folder share its runs: each takes the runs no other has taken.
 
 The methods (:data:`METHODS`):
 
@@ -15,7 +16,7 @@ The methods (:data:`METHODS`):
 - ``aae-paper``: the settings Makhzani et al. (2015) state, as far as the estimator has them;
   :data:`PAPER_ASSUMPTIONS` says what is kept and what had to be assumed.
 - ``labels-only``: the ``aae`` encoder and class head trained by cross-entropy on the labeled rows
-  alone, for as many steps (:class:`ssaae.baselines.LabelsOnlyAAEClassifier`).
+  alone, for as many steps (:class:`ssaae.bench.baselines.LabelsOnlyAAEClassifier`).
 - ``label-spreading``: scikit-learn's ``LabelSpreading(kernel="knn", n_neighbors=10)``.
 - ``self-training``: scikit-learn's ``SelfTrainingClassifier`` around a logistic regression.
 """
@@ -30,34 +31,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from tqdm.auto import tqdm
 
-from .baselines import LabelsOnlyAAEClassifier
-from .runs import (
-    RunsFile,
-    budget_cell,
-    check_settings,
-    estimator_settings,
-    markdown_table,
-    method_names,
-    metric_cell,
-    seed_list,
-    summarize_runs,
-    write_results,
-)
 from ..classifier import SemiSupervisedAAEClassifier
-from ..datasets import load_dataset, make_semisupervised
+from ..datasets import make_semisupervised
+from .baselines import LabelsOnlyAAEClassifier
+from .data import benchmark_dataset
+from .runs import RunsFile, check_settings, estimator_settings, run_grid, run_lock, write_results
+from .tables import budget_cell, markdown_table, metric_cell, summarize_runs
 
 RUNS_FILE = RunsFile("label-efficiency", {
     "dataset": str, "method": str, "labels": int, "seed": int, "test_error": float, "validation_error": float,
     "epochs": "Int64", "seconds": float, "finished_at": str,
-}, optional=("epochs",))
+}, key=("dataset", "method", "labels", "seed", "epochs"), optional=("epochs",))
 COLUMNS = RUNS_FILE.columns
 
-# The AAE methods' epochs unless told otherwise, chosen on the validation split: with the
-# defaults, 20 epochs validated better than 10 at 100 and 1000 MNIST labels on every seed
-# (benchmarks/results/mnist-bf16-vat-fp32-20-epochs against mnist-bf16-vat-fp32). An aae run
-# took 13.6-15.2 minutes in bf16 on one of 2 CPU cores beside another run (the issue's limit is
-# 20); on a CPU without native bf16, fp32 takes about twice as long: pass --epochs 10 there.
-EPOCHS = 20
+EPOCHS = 20  # the AAE methods' unless told: chosen on MNIST's validation split (benchmarks/HISTORY.md)
 
 # What the paper states, pinned so that the preset stays the paper's when the defaults are tuned.
 PAPER_SETTINGS = {
@@ -121,8 +108,7 @@ def label_spreading(random_state=None, **aae_params):
 
 def self_training(random_state=None, **aae_params):
     """SelfTrainingClassifier(LogisticRegression(max_iter=200), threshold=0.9, max_iter=10)."""
-    # Pseudo-labels only where the regression is 90% sure, at most 10 refits: on 10,000 MNIST rows
-    # on one slow core the whole fit took 6 s (100 labels) to 12 s (1000), about a minute on 50,000.
+    # pseudo-labels only where the regression is 90% sure, and at most 10 refits: they bound its time
     return SelfTrainingClassifier(LogisticRegression(max_iter=200), threshold=0.9, max_iter=10)
 
 
@@ -144,13 +130,15 @@ def epoch_budget(estimator):
 
 
 def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), out_dir=None, aae_params=None,
-                  data_dir=None, progress=True, command=None):
-    """Train and score every method on every label count and seed; resume an interrupted benchmark.
+                  data_dir=None, progress=True, command=None, label_column="label"):
+    """Train and score every method on every label count and seed; resume an interrupted benchmark,
+    or share its runs with other processes on the same ``out_dir``.
 
     Parameters
     ----------
-    dataset : str
-        A name :func:`ssaae.datasets.load_dataset` knows.
+    dataset : str or Path
+        A name :func:`ssaae.datasets.load_dataset` knows, or a ``.csv`` or ``.npy`` file, split
+        as :func:`ssaae.bench.data.benchmark_dataset` says.
     labels : iterable of int, default=(100, 1000)
         Labeled training rows per run.
     seeds : int or iterable of int, default=5
@@ -158,7 +146,8 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
         seeds the training.
     methods : iterable of str, default=all of METHODS
     out_dir : str or Path, optional
-        Where ``runs.csv`` and ``results.md`` go; default ``benchmarks/results/<dataset>``.
+        Where ``runs.csv`` and ``results.md`` go; default ``benchmarks/results/<dataset>`` (a
+        file's stem).
     aae_params : dict, optional
         Parameters of SemiSupervisedAAEClassifier for the AAE methods (``aae``, ``aae-paper``,
         ``labels-only``), e.g. ``{"style_dim": 5}``; they override the ``aae-paper`` settings.
@@ -169,13 +158,15 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
         Show a progress bar over the runs, with the time left.
     command : str, optional
         How the benchmark was started, for ``results.md``; default a description of this call.
+    label_column : str, default="label"
+        The label column of a CSV file.
 
     Returns
     -------
     pandas.DataFrame
-        Every row of ``runs.csv``: one per finished run, with the columns of :data:`COLUMNS`.
-        Errors are in percent; ``seconds`` is the wall time of the fit and of scoring both
-        splits; ``epochs`` is empty for the scikit-learn baselines.
+        Every row of ``runs.csv``: one per finished run, with the columns of :data:`COLUMNS`,
+        whichever process ran it. Errors are in percent; ``seconds`` is the wall time of the fit
+        and of scoring both splits; ``epochs`` is empty for the scikit-learn baselines.
 
     Examples
     --------
@@ -189,38 +180,41 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
     >>> runs[["method", "labels", "seed"]].to_dict("records")
     [{'method': 'label-spreading', 'labels': 50, 'seed': 0}, {'method': 'label-spreading', 'labels': 50, 'seed': 1}]
     """
-    methods = method_names(methods, METHODS)
-    labels = [int(n) for n in dict.fromkeys(labels)]
-    seeds = seed_list(seeds)
+    methods, labels, seeds = run_grid(methods, METHODS, labels, seeds)
     aae_params = {"max_iter": EPOCHS, **(aae_params or {})}
     if "random_state" in aae_params:
         raise ValueError("random_state is set by the seeds; pass seeds instead")
     if command is None:
-        command = (f"run_benchmark({dataset!r}, labels={labels}, seeds={seeds}, methods={methods}, "
-                   f"out_dir={out_dir!r}, aae_params={aae_params}, data_dir={data_dir!r})")
+        command = (f"run_benchmark({str(dataset)!r}, labels={labels}, seeds={seeds}, methods={methods}, "
+                   f"out_dir={out_dir!r}, aae_params={aae_params}, data_dir={data_dir!r}, "
+                   f"label_column={label_column!r})")
     estimators = {name: METHODS[name](**aae_params) for name in methods}  # bad aae_params fail here
     epochs = {name: epoch_budget(estimator) for name, estimator in estimators.items()}
 
-    data = load_dataset(dataset, data_dir)
-    out_dir = Path(out_dir or Path("benchmarks/results") / dataset)
+    data = benchmark_dataset(dataset, data_dir, label_column)
+    out_dir = Path(out_dir or Path("benchmarks/results") / data.name)
     runs_csv = out_dir / "runs.csv"
-    finished = RUNS_FILE.finished(runs_csv, ("dataset", "method", "labels", "seed", "epochs"))
-    pending = [(n_labels, seed, name) for n_labels in labels for seed in seeds for name in methods
-               if (dataset, name, n_labels, seed, epochs[name]) not in finished]
+    finished = RUNS_FILE.finished(runs_csv)
+    # Each run as its key in runs.csv: (dataset, method, labels, seed, epochs).
+    runs = [(data.name, name, n_labels, seed, epochs[name]) for n_labels in labels for seed in seeds for name in methods]
+    pending = [run for run in runs if run not in finished]
     # One draw per label count and seed, shared by every method (and checked before any training).
     subsets = {(n_labels, seed): make_semisupervised(data.y_train, n_labels, random_state=seed)
-               for n_labels, seed, _ in pending}
+               for _, _, n_labels, seed, _ in pending}
 
     check_settings(out_dir, {name: estimator_settings(estimator) for name, estimator in estimators.items()},
                    finished_methods={run[1] for run in finished})
     write_summary(out_dir, command)
-    with tqdm(pending, desc=f"{dataset} runs", unit="run", disable=not progress) as bar:
-        for n_labels, seed, name in bar:
-            bar.set_postfix_str(f"{name}, {n_labels} labels, seed {seed}")
-            estimator = METHODS[name](random_state=seed, **aae_params)
-            scores = _train_and_score(estimator, data, subsets[n_labels, seed])
-            RUNS_FILE.append(runs_csv, {"dataset": dataset, "method": name, "labels": n_labels, "seed": seed,
-                                        **scores, "epochs": epochs[name]})
+    with tqdm(pending, desc=f"{data.name} runs", unit="run", disable=not progress) as bar:
+        for run in bar:
+            _, name, n_labels, seed, _ = run
+            with run_lock(out_dir, *run) as held:
+                if not held or run in RUNS_FILE.finished(runs_csv):
+                    continue  # another process has this run, or has finished it
+                bar.set_postfix_str(f"{name}, {n_labels} labels, seed {seed}")
+                estimator = METHODS[name](random_state=seed, **aae_params)
+                scores = _train_and_score(estimator, data, subsets[n_labels, seed])
+                RUNS_FILE.append(runs_csv, {**dict(zip(RUNS_FILE.key, run)), **scores})
             write_summary(out_dir, command)
     return read_runs(runs_csv)
 
@@ -257,7 +251,11 @@ def summarize(runs_csv):
         validation_error_mean, validation_error_std, minutes_mean``; methods in the order of
         :data:`METHODS`. A standard deviation over one run is NaN.
     """
-    return summarize_runs(read_runs(runs_csv), ("epochs", "labels"), ("test_error", "validation_error"), METHODS)
+    return _summarize(read_runs(runs_csv))
+
+
+def _summarize(runs):
+    return summarize_runs(runs, ("epochs", "labels"), ("test_error", "validation_error"), METHODS)
 
 
 def summary_tables(summary):
@@ -278,15 +276,12 @@ def summary_tables(summary):
 
 def write_summary(out_dir, command):
     """Write ``out_dir/results.md`` from ``out_dir/runs.csv``: the tables of :func:`summary_tables`,
-    the methods' settings, the command, the package versions, the machine and the date.
+    the methods' settings, the command, the package versions, the machine and the date; returns
+    its path."""
+    return write_results(out_dir, RUNS_FILE, _describe, command)
 
-    Returns
-    -------
-    Path
-        The file written.
-    """
-    out_dir = Path(out_dir)
-    runs = read_runs(out_dir / "runs.csv")
+
+def _describe(runs):
     methods = [name for name in METHODS if name in set(runs["method"])]
     lines = [
         "# Label efficiency",
@@ -295,7 +290,7 @@ def write_summary(out_dir, command):
          "for every method), trains with that seed, and is scored on the validation and the test split; "
          "nothing is tuned on either. Every run is a row of runs.csv."),
         "",
-        summary_tables(summarize(out_dir / "runs.csv")),
+        summary_tables(_summarize(runs)),
         "## Methods",
         "",
         *[f"- `{name}`: {METHODS[name].__doc__}" for name in methods],
@@ -303,4 +298,4 @@ def write_summary(out_dir, command):
     ]
     if "aae-paper" in methods:
         lines += ["What `aae-paper` keeps from the paper and what it assumes:", "", PAPER_ASSUMPTIONS]
-    return write_results(out_dir / "results.md", lines, runs, command)
+    return lines

@@ -1,15 +1,20 @@
 """What the benchmarks share: a ``runs.csv`` with a row per finished run, appended as each run
 finishes so that a rerun resumes, a ``settings.json`` that keeps a rerun from resuming with other
 settings, and a ``results.md`` of mean ± std over the runs with the command, package versions and
-machine that produced them.
+machine that produced them (its tables: :mod:`ssaae.bench.tables`). Processes sharing a results
+folder share its runs: each run is claimed by a lock (:func:`run_lock`), and the shared files are
+written under the lock of runs.csv (:func:`locked`).
 """
 
 import ast
 import csv
+import fcntl
+import io
 import json
 import os
 import platform
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
@@ -21,6 +26,7 @@ import pandas as pd
 import sklearn
 import torch
 
+from ..files import atomic_write
 from ..training import native_bf16
 
 
@@ -35,26 +41,29 @@ class RunsFile:
     types : dict
         Column name to type (``str``, ``int``, ``float`` or ``"Int64"`` for integers that may be
         missing), in the file's column order.
+    key : tuple of str
+        The columns that tell one run from another: a rerun skips the runs whose key is in the file.
     optional : tuple of str, default=()
         Columns that may be empty; a row with any other column empty is a line cut short by a kill.
-        A file written before an optional column was added lacks it: it reads as empty, and rows
-        appended to that file keep its columns.
 
     Examples
     --------
     >>> import tempfile
-    >>> runs_file = RunsFile("demo", {"method": str, "seed": int, "error": float, "finished_at": str})
+    >>> runs_file = RunsFile("demo", {"method": str, "seed": int, "error": float, "finished_at": str},
+    ...                      key=("method", "seed"))
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     runs_file.append(f"{folder}/runs.csv", {"method": "a", "seed": 0, "error": 1.5, "finished_at": "now"})
     ...     with open(f"{folder}/runs.csv", "a") as file:
     ...         _ = file.write("b,0,2")  # killed while writing
     ...     runs = runs_file.read(f"{folder}/runs.csv")
-    >>> runs.to_dict("records")
-    [{'method': 'a', 'seed': 0, 'error': 1.5, 'finished_at': 'now'}]
+    ...     finished = runs_file.finished(f"{folder}/runs.csv")
+    >>> runs.to_dict("records"), finished
+    ([{'method': 'a', 'seed': 0, 'error': 1.5, 'finished_at': 'now'}], {('a', 0)})
     """
 
     benchmark: str
     types: dict
+    key: tuple
     optional: tuple = ()
 
     @property
@@ -63,50 +72,98 @@ class RunsFile:
 
     def read(self, runs_csv):
         """The finished runs of ``runs_csv`` as a DataFrame with :attr:`columns`; empty when there
-        is no file yet. A last line cut short by a kill is left out."""
+        is no file yet. A last line cut short by a kill is left out, and so is a line repeating
+        the header."""
         path = Path(runs_csv)
         if not path.is_file() or path.stat().st_size == 0:
             return pd.DataFrame({column: [] for column in self.columns})
-        runs = pd.read_csv(path, dtype={column: str for column, kind in self.types.items() if kind is str})
-        expected = [column for column in self.columns if column in runs.columns or column not in self.optional]
-        if list(runs.columns) != expected:
+        runs = pd.read_csv(path, dtype=str)
+        if tuple(runs.columns) != self.columns:
             raise ValueError(f"{path} is not a {self.benchmark} runs.csv: its columns are {', '.join(runs.columns)}")
-        runs = runs.reindex(columns=self.columns)
+        runs = runs[~(runs == list(self.columns)).all(axis=1)]  # a header written twice, by writers without the lock
         runs = runs.dropna(subset=[column for column in self.columns if column not in self.optional])
-        return runs.reset_index(drop=True).astype({column: kind for column, kind in self.types.items()
-                                                   if kind is not str})
+        numbers = {column: pd.to_numeric(runs[column]).astype(kind) for column, kind in self.types.items()
+                   if kind is not str}
+        return runs.assign(**numbers).reset_index(drop=True)
 
-    def finished(self, runs_csv, key):
-        """The runs of ``runs_csv`` as tuples of their ``key`` columns, an empty value as None:
+    def finished(self, runs_csv):
+        """The runs of ``runs_csv`` as tuples of their :attr:`key` columns, an empty value as None:
         what a rerun skips."""
-        runs = self.read(runs_csv)[list(key)]
+        runs = self.read(runs_csv)[list(self.key)]
         return {tuple(None if pd.isna(value) else value for value in run) for run in runs.itertuples(index=False)}
 
     def append(self, runs_csv, row):
-        """Append one run to ``runs_csv``, writing the header first if the file is new."""
-        path = Path(runs_csv)
-        new = not path.is_file() or path.stat().st_size == 0
-        columns = self.columns
-        if not new:  # an older file may lack optional columns: keep its own
-            with open(path, newline="") as file:
-                columns = next(csv.reader(file))
-        with open(path, "a+b") as file:
-            if not new:
-                file.seek(-1, os.SEEK_END)
-                if file.read(1) != b"\n":  # a line cut short by a kill: end it, read drops it
-                    file.write(b"\n")
-        with open(path, "a", newline="") as file:
-            writer = csv.DictWriter(file, columns, extrasaction="ignore")
-            if new:
+        """Append one run to ``runs_csv``, writing the header first if the file is new, under the
+        file's lock: processes sharing it write one header and whole lines."""
+        line = io.StringIO()
+        writer = csv.DictWriter(line, self.columns)
+        with locked(runs_csv) as file:
+            end = file.seek(0, os.SEEK_END)
+            if end == 0:
                 writer.writeheader()
+            else:
+                file.seek(end - 1)
+                if file.read(1) != b"\n":  # a line cut short by a kill: end it, read drops it
+                    line.write("\n")
             writer.writerow(row)
+            file.write(line.getvalue().encode())
+
+
+@contextmanager
+def locked(path, wait=True):
+    """Hold an exclusive lock (``fcntl.flock``) on the file ``path``, created if missing, through
+    the block; yields the file, open for appending bytes. A process that holds it blocks the others
+    until it leaves the block or ends; with ``wait=False``, yields None at once if one does.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with locked(f"{folder}/runs.csv") as file:
+    ...         with locked(f"{folder}/runs.csv", wait=False) as other:
+    ...             print(file is not None, other)
+    True None
+    """
+    with open(path, "a+b") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = True
+        except BlockingIOError:
+            held = False
+        yield file if held else None
+
+
+@contextmanager
+def run_lock(out_dir, *key):
+    """Take the lock of one run of a results folder without waiting: yields True while this
+    process holds it, False at once if another does (and so is doing that run). Check in the block
+    whether the run has finished meanwhile, and append its row there.
+
+    The lock file is hidden and named after the run's key (a None left out). It is removed when a
+    block that held it ends without an error, while still held: a process that opened it meanwhile
+    then finds the run in runs.csv. After an error it stays, free to take.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with run_lock(folder, "digits", "aae", 100, 0, None) as held:
+    ...         with run_lock(folder, "digits", "aae", 100, 0, None) as held_too:
+    ...             print(held, held_too, os.listdir(folder))
+    ...     print(os.listdir(folder))
+    True False ['.digits-aae-100-0.lock']
+    []
+    """
+    path = Path(out_dir) / ("." + "-".join(str(part) for part in key if part is not None) + ".lock")
+    with locked(path, wait=False) as held:
+        yield held is not None
+        if held is not None:
+            path.unlink(missing_ok=True)  # missing where the file held was one another process had removed
 
 
 # What a run's key (epochs, clusters, seed) or the machine sets, not the method's settings.
 _NOT_SETTINGS = {"max_iter", "n_clusters", "random_state", "device", "verbose"}
-# Parameters added since folders recorded their settings, with the value their runs had.
-_SETTINGS_BEFORE_ADDED = {"batch_norm": "False", "balance_weight": "0.0", "consistency_rampup": "0",
-                          "consistency_ramp": "'linear'"}
 
 
 def estimator_settings(estimator):
@@ -124,31 +181,20 @@ def estimator_settings(estimator):
 
 def check_settings(out_dir, settings, finished_methods):
     """Keep the runs of a results folder comparable: a ValueError if a method that has finished
-    runs there had other ``settings`` (method name to :func:`estimator_settings`), else record
-    ``settings`` in ``out_dir/settings.json``. A folder made before settings were recorded takes
-    the settings of its first rerun.
+    runs there had other ``settings`` (method name to :func:`estimator_settings`) or none recorded,
+    else record ``settings`` in ``out_dir/settings.json`` (under the lock of ``out_dir/runs.csv``,
+    so that processes sharing the folder keep each other's).
 
     Examples
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     check_settings(folder, {"aae": {"style_dim": "10"}}, finished_methods={"aae"})
+    ...     check_settings(folder, {"aae": {"style_dim": "10"}}, finished_methods=set())
     ...     check_settings(folder, {"aae": {"style_dim": "5"}}, finished_methods=set())  # no runs to keep
     ...     check_settings(folder, {"aae": {"style_dim": "10"}}, finished_methods={"aae"})
     Traceback (most recent call last):
     ...
     ValueError: ... has aae runs with style_dim=5, not 10; rerun with those settings or pass another output folder
-
-    A parameter added to ssaae since the runs counts as the value they had
-    (``_SETTINGS_BEFORE_ADDED``): batch normalization came later, so those runs had none.
-
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     check_settings(folder, {"aae": {"style_dim": "10"}}, finished_methods=set())
-    ...     check_settings(folder, {"aae": {"style_dim": "10", "batch_norm": "False"}}, finished_methods={"aae"})
-    ...     check_settings(folder, {"aae": {"style_dim": "10", "batch_norm": "True"}}, finished_methods={"aae"})
-    Traceback (most recent call last):
-    ...
-    ValueError: ... has aae runs with batch_norm=False, not True; rerun with those settings or pass another output folder
 
     Settings are compared as values where they are Python literals: ``5`` (from ``--param``) and
     ``5.0`` (a default) are the same weight.
@@ -162,18 +208,23 @@ def check_settings(out_dir, settings, finished_methods):
     ValueError: ... has aae runs with balance_weight=5.0, not 5.5; rerun with those settings or pass another output folder
     """
     path = Path(out_dir) / "settings.json"
-    recorded = json.loads(path.read_text()) if path.is_file() else {}
-    for method in sorted(set(finished_methods) & recorded.keys() & settings.keys()):
-        names = sorted(recorded[method].keys() | settings[method].keys())
-        old = {name: recorded[method].get(name, _SETTINGS_BEFORE_ADDED.get(name, "(unset)")) for name in names}
-        new = {name: settings[method].get(name, "(unset)") for name in names}
-        changed = [name for name in names if not _same_setting(old[name], new[name])]
-        if changed:
-            name = changed[0]
-            raise ValueError(f"{out_dir} has {method} runs with {name}={old[name]}, not {new[name]}; "
-                             "rerun with those settings or pass another output folder")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**recorded, **settings}, indent=1, sort_keys=True) + "\n")
+    with locked(path.with_name("runs.csv")):
+        recorded = json.loads(path.read_text()) if path.is_file() else {}
+        for method in sorted(set(finished_methods) & settings.keys()):
+            if method not in recorded:
+                raise ValueError(f"{out_dir} has {method} runs but {path.name} lacks their settings; "
+                                 "pass another output folder")
+            names = sorted(recorded[method].keys() | settings[method].keys())
+            old = {name: recorded[method].get(name, "(unset)") for name in names}
+            new = {name: settings[method].get(name, "(unset)") for name in names}
+            changed = [name for name in names if not _same_setting(old[name], new[name])]
+            if changed:
+                name = changed[0]
+                raise ValueError(f"{out_dir} has {method} runs with {name}={old[name]}, not {new[name]}; "
+                                 "rerun with those settings or pass another output folder")
+        with atomic_write(path) as file:
+            file.write(json.dumps({**recorded, **settings}, indent=1, sort_keys=True) + "\n")
 
 
 def _same_setting(old, new):
@@ -184,13 +235,21 @@ def _same_setting(old, new):
         return old == new
 
 
-def method_names(methods, known):
-    """The methods to run, in order and without repeats; a ValueError for an unknown name or none.
+def run_grid(methods, known, sizes, seeds):
+    """What a benchmark runs: its methods, sizes (label or cluster counts) and seeds, each in order
+    and without repeats, the seeds given as a list or as their number (``3``: seeds 0 to 2); a
+    ValueError for an unknown method or none.
 
     Examples
     --------
-    >>> method_names(["b", "a", "b"], known=["a", "b"])
-    ['b', 'a']
+    >>> run_grid(["b", "a", "b"], known=["a", "b"], sizes=[100, 10, 100], seeds=3)
+    (['b', 'a'], [100, 10], [0, 1, 2])
+    >>> run_grid(["a"], known=["a", "b"], sizes=[10], seeds=[4, 1, 4])[2]
+    [4, 1]
+    >>> run_grid(["c"], known=["a", "b"], sizes=[10], seeds=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown method 'c'; known: a, b
     """
     methods = list(dict.fromkeys(methods))
     unknown = [name for name in methods if name not in known]
@@ -198,150 +257,41 @@ def method_names(methods, known):
         raise ValueError(f"unknown method {unknown[0]!r}; known: {', '.join(known)}")
     if not methods:
         raise ValueError("no method to run")
-    return methods
+    seeds = range(seeds) if isinstance(seeds, Integral) else seeds
+    return methods, [int(n) for n in dict.fromkeys(sizes)], [int(seed) for seed in dict.fromkeys(seeds)]
 
 
-def seed_list(seeds):
-    """The seeds of a benchmark, given as a list or as their number (``3``: seeds 0 to 2).
+def write_results(out_dir, runs_file, describe, command):
+    """Rewrite ``out_dir/results.md`` from ``out_dir/runs.csv``: the lines ``describe(runs)`` gives
+    for its runs (a :meth:`RunsFile.read` frame), then how the runs were produced (the command, the
+    number of runs and when they finished, the package versions, the machine and the date).
 
-    Examples
-    --------
-    >>> seed_list(3), seed_list([4, 1, 4])
-    ([0, 1, 2], [4, 1])
-    """
-    return list(range(seeds)) if isinstance(seeds, Integral) else [int(seed) for seed in dict.fromkeys(seeds)]
-
-
-def summarize_runs(runs, by, metrics, method_order):
-    """Mean and standard deviation of each metric per data set, method and the columns ``by``,
-    with the number of runs and the mean minutes per run.
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        Rows of a runs.csv, with columns ``dataset``, ``method``, ``seconds``, ``by`` and ``metrics``.
-    by : sequence of str
-        The other columns that tell runs apart, e.g. ``("epochs", "labels")``.
-    metrics : sequence of str
-    method_order : sequence of str
-        Methods in the order of the rows; others come after them, by name.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``dataset, method, *by, runs``, then ``<metric>_mean, <metric>_std`` per metric, then
-        ``minutes_mean``. A standard deviation over one run is NaN.
-
-    Examples
-    --------
-    >>> runs = pd.DataFrame({"dataset": "d", "method": ["b", "a", "a"], "size": 1, "error": [1.0, 2.0, 4.0],
-    ...                      "seconds": 60.0})
-    >>> summary = summarize_runs(runs, ["size"], ["error"], method_order=["a", "b"])
-    >>> list(summary.columns)
-    ['dataset', 'method', 'size', 'runs', 'error_mean', 'error_std', 'minutes_mean']
-    >>> summary[["method", "runs", "error_mean", "error_std"]].round(2)
-      method  runs  error_mean  error_std
-    0      a     2         3.0       1.41
-    1      b     1         1.0        NaN
-    """
-    runs = runs.assign(minutes=runs["seconds"] / 60)
-    statistics = {f"{metric}_{statistic}": (metric, statistic) for metric in metrics for statistic in ("mean", "std")}
-    summary = runs.groupby(["dataset", "method", *by], dropna=False).agg(
-        runs=(metrics[0], "size"), **statistics, minutes_mean=("minutes", "mean")).reset_index()
-    order = {name: index for index, name in enumerate(method_order)}
-    summary["method_order"] = summary["method"].map(lambda name: order.get(name, len(order)))
-    summary = summary.sort_values(["dataset", "method_order", "method", *by])
-    return summary.drop(columns="method_order").reset_index(drop=True)
-
-
-def markdown_table(part, column, heading, cell):
-    """A Markdown table of one data set's :func:`summarize_runs` rows.
-
-    A row per method, or per method and epoch budget where a method has several; a column per
-    value of ``column``, headed ``heading.format(value)``; ``cell(record)`` in each, – where a
-    method lacks that value.
-
-    Examples
-    --------
-    >>> part = pd.DataFrame({"method": ["a", "a", "b"], "epochs": [2, 3, 2], "labels": [10, 10, 20],
-    ...                      "runs": [1, 1, 1]})
-    >>> print(markdown_table(part, "labels", "{} labels", lambda record: str(record["runs"])))
-    | method | 10 labels | 20 labels |
-    | --- | --- | --- |
-    | a (2 epochs) | 1 | – |
-    | a (3 epochs) | 1 | – |
-    | b | – | 1 |
-    <BLANKLINE>
-    """
-    budgets = part.groupby("method", sort=False)["epochs"].nunique(dropna=False)
-    part = part.assign(row=[f"{method} ({epochs} epochs)" if budgets[method] > 1 else method
-                            for method, epochs in zip(part["method"], part["epochs"])])
-    values = sorted(part[column].unique())
-    lines = ["| method | " + " | ".join(heading.format(value) for value in values) + " |",
-             "| --- |" + " --- |" * len(values)]
-    for row, group in part.groupby("row", sort=False):
-        by_value = {record[column]: record for record in group.to_dict("records")}
-        cells = [cell(by_value[value]) if value in by_value else "–" for value in values]
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def metric_cell(metric, decimals=2):
-    """A ``cell`` for :func:`markdown_table`: the metric's mean ± std (number of runs); – for a
-    metric the runs lack.
-
-    Examples
-    --------
-    >>> cell = metric_cell("error")
-    >>> cell({"error_mean": 1.234, "error_std": 0.5, "runs": 3})
-    '1.23 ± 0.50 (3)'
-    >>> cell({"error_mean": 1.234, "error_std": float("nan"), "runs": 1})
-    '1.23 (1)'
-    >>> cell({"error_mean": float("nan"), "error_std": float("nan"), "runs": 2})
-    '–'
-    """
-    def cell(record):
-        mean, std, runs = record[f"{metric}_mean"], record[f"{metric}_std"], record["runs"]
-        if pd.isna(mean):
-            return "–"
-        return f"{mean:.{decimals}f} ± {std:.{decimals}f} ({runs})" if runs > 1 else f"{mean:.{decimals}f} ({runs})"
-    return cell
-
-
-def budget_cell(record):
-    """A ``cell`` for :func:`markdown_table`: epochs (if the method has any) and mean minutes per run."""
-    minutes = f"{record['minutes_mean']:.1f} min"
-    return minutes if pd.isna(record["epochs"]) else f"{record['epochs']} epochs, {minutes}"
-
-
-def write_results(path, lines, runs, command):
-    """Write a results.md: ``lines``, then how the runs were produced (the command, the number of
-    runs and when they finished, the package versions, the machine and the date). Readers never
-    see half a file, and two benchmark processes sharing a folder (each on its own label counts,
-    say) do not trip over each other's partial file: the last to finish a run writes the table.
+    The lock of runs.csv is held throughout, so that of processes sharing the folder the last to
+    write reads the last run appended; readers never see half a file (:func:`ssaae.files.atomic_write`).
 
     Returns
     -------
     Path
         The file written.
     """
-    lines = [
-        *lines,
-        "## How these were produced",
-        "",
-        f"- Command: `{command}`",
-        f"- Runs: {len(runs)}" + (f", finished {runs['finished_at'].min()} to {runs['finished_at'].max()}"
-                                   if len(runs) else ""),
-        f"- Versions: {environment_versions()}",
-        f"- Machine: {machine_description()}",
-        f"- Written: {datetime.now().astimezone().isoformat(timespec='seconds')}",
-        "",
-    ]
-    path = Path(path)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-    partial.write_text("\n".join(lines))
-    partial.replace(path)
-    return path
+    out_dir = Path(out_dir)
+    with locked(out_dir / "runs.csv"):
+        runs = runs_file.read(out_dir / "runs.csv")
+        lines = [
+            *describe(runs),
+            "## How these were produced",
+            "",
+            f"- Command: `{command}`",
+            f"- Runs: {len(runs)}" + (f", finished {runs['finished_at'].min()} to {runs['finished_at'].max()}"
+                                       if len(runs) else ""),
+            f"- Versions: {environment_versions()}",
+            f"- Machine: {machine_description()}",
+            f"- Written: {datetime.now().astimezone().isoformat(timespec='seconds')}",
+            "",
+        ]
+        with atomic_write(out_dir / "results.md") as file:
+            file.write("\n".join(lines))
+    return out_dir / "results.md"
 
 
 def environment_versions():
@@ -353,7 +303,7 @@ def environment_versions():
     return f"{versions} ({revision})" if revision else versions
 
 
-_CHECKOUT = Path(__file__).resolve().parents[1]
+_CHECKOUT = Path(__file__).resolve().parents[2]  # the folder holding ssaae/: a checkout, or site-packages
 
 
 def _git_revision(checkout=_CHECKOUT):
