@@ -340,6 +340,7 @@ def test_bench_clustering_writes_to_benchmarks_results_dataset_clustering_by_def
     (["--dataset", "digits", "--param", "n_clusters=3"], "n_clusters is set by the cluster counts"),
     (["--dataset", "digits", "--param", "random_state=1"], "random_state is set by the seeds"),
     (["--dataset", "digits", "--param", "hidden_units=(32,)"], "hidden_units"),
+    (["--dataset", "digits", "--param", "style_dim=-2"], "style_dim must be an int >= 1, got -2"),
 ])
 def test_bench_clustering_bad_options_are_a_one_line_error_before_any_run(options, message, tmp_path):
     assert_one_line_error(run("bench", "clustering", *options, "--out", tmp_path / "out"), message)

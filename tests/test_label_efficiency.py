@@ -413,6 +413,7 @@ def test_the_command_will_not_resume_runs_with_other_settings(tmp_path):
     (["--dataset", "absent.csv"], "absent.csv"),
     (["--dataset", "digits", "--param", "random_state=1"], "random_state is set by the seeds"),
     (["--dataset", "digits", "--param", "max_iter=3"], "max_iter is set by --epochs"),
+    (["--dataset", "digits", "--param", "style_dim=abc"], "style_dim must be an int >= 1, got 'abc'"),
 ])
 def test_bad_options_are_a_one_line_error_before_any_run(options, message, tmp_path):
     assert_one_line_error(run("bench", "label-efficiency", *options, "--out", tmp_path / "out"), message)

@@ -196,7 +196,8 @@ def run_benchmark(dataset="mnist", clusters=(16, 30), seeds=5, methods=tuple(MET
         raise ValueError("n_clusters is set by the cluster counts; pass clusters instead")
     if "random_state" in aae_params:
         raise ValueError("random_state is set by the seeds; pass seeds instead")
-    aae = AAEClustering().set_params(**aae_params)  # bad aae_params fail here
+    aae = AAEClustering().set_params(**aae_params)
+    aae._validate_params()  # bad aae_params fail here, before anything is written
     epochs = int(aae.max_iter)
     budgets = {"aae": epochs, "kmeans-aae-code": epochs, "kmeans-pixels": None}
     if command is None:

@@ -188,7 +188,9 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
         command = (f"run_benchmark({str(dataset)!r}, labels={labels}, seeds={seeds}, methods={methods}, "
                    f"out_dir={out_dir!r}, aae_params={aae_params}, data_dir={data_dir!r}, "
                    f"label_column={label_column!r})")
-    estimators = {name: METHODS[name](**aae_params) for name in methods}  # bad aae_params fail here
+    estimators = {name: METHODS[name](**aae_params) for name in methods}
+    for estimator in estimators.values():
+        estimator._validate_params()  # bad aae_params fail here, before anything is written
     epochs = {name: epoch_budget(estimator) for name, estimator in estimators.items()}
 
     data = benchmark_dataset(dataset, data_dir, label_column)
