@@ -67,7 +67,8 @@ _DOWNLOAD_TIMEOUT = 10  # seconds; a dead mirror should fail fast, not hang a tr
 class Dataset:
     """A data set split into train, validation and test parts.
 
-    Features are float32 rows of flattened images with values in [0, 1]; labels are int64.
+    Features are float32 rows (for the named data sets, flattened images with values in [0, 1]);
+    labels are int64.
     """
 
     name: str
