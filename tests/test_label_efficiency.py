@@ -67,6 +67,9 @@ class Recorder:
     def get_params(self, deep=True):
         return {}
 
+    def _validate_params(self):  # as scikit-learn's estimators and ssaae's have it
+        pass
+
 
 @pytest.fixture
 def recorders(monkeypatch, tmp_path):
