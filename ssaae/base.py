@@ -3,6 +3,7 @@ constraint and its documentation, declared once in :data:`PARAMETERS`) and the n
 cycle in a scikit-learn estimator (feature scaling, seeding, training, encoding, decoding,
 pickling)."""
 
+import copy
 import inspect
 import math
 import textwrap
@@ -121,6 +122,11 @@ takes it only where the hardware has it. Prediction always runs in fp32."""),
     "random_state": Parameter(_random_state, "None, an int in [0, 2**32) or a RandomState",
                               "int, RandomState instance or None",
                               "Seeds weight initialization, noise, prior draws and minibatch order."),
+    "early_stopping": Parameter(_boolean, "True or False", "bool", """\
+Stop when the error on ``fit``'s ``validation_data`` has not improved for ``n_iter_no_change``
+epochs, and keep the networks of the epoch that validated best."""),
+    "n_iter_no_change": Parameter(_integer(1), "an int >= 1", "int",
+                                  "Epochs without a better validation error that ``early_stopping`` waits."),
     "verbose": Parameter(_boolean, "True or False", "bool", "Show a progress bar over epochs with each phase's loss."),
 }
 
@@ -132,6 +138,9 @@ SHARED_ATTRIBUTES = """\
         Mean loss of each phase, one dict per epoch.
     n_iter_ : int
         Epochs run.
+    best_iteration_ : int
+        The epoch (counted from 1) whose networks the model keeps: the last one, or with
+        ``early_stopping`` the one with the lowest validation error.
     model_ : AdversarialAutoencoder
         The trained networks."""
 
@@ -175,10 +184,14 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if not parameter.accepts(value):
                 raise ValueError(f"{name} must be {parameter.expected}, got {value!r}")
 
-    def _fit_networks(self, X, n_categories, X_labeled=None, labels=None, **semi_supervised):
+    def _fit_networks(self, X, n_categories, X_labeled=None, labels=None, validation_data=None, patience=None,
+                      **semi_supervised):
         """Build the networks for ``X`` (float32, validated) and train them; ``labels`` is the
-        category index of each row of ``X_labeled`` (None: no semi-supervised phase), and
-        ``semi_supervised`` the :class:`~ssaae.training.TrainingConfig` fields of that phase."""
+        category index of each row of ``X_labeled`` (None: no semi-supervised phase),
+        ``validation_data`` an ``(X, y)`` pair scored after every epoch by ``_validation_error``,
+        ``patience`` the epochs without a better score after which training stops, keeping the
+        best epoch's networks (None: no early stopping), and ``semi_supervised`` the
+        :class:`~ssaae.training.TrainingConfig` fields of that phase."""
         labeled_batch_size = semi_supervised.get("labeled_batch_size", self.batch_size)
         if self.batch_norm and min(len(X), self.batch_size, labeled_batch_size) < 2:
             raise ValueError(f"batch_norm needs minibatches of 2 rows or more, got n_samples = {len(X)}, "
@@ -209,14 +222,25 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if X_labeled is not None:
             X_labeled = self._standardized(X_labeled).to(device)
             labels = torch.as_tensor(labels, device=device)
+        best = {"error": math.inf, "epoch": 0, "state": None}
         with tqdm(total=self.max_iter, desc="epochs", disable=not self.verbose) as bar:
-            def show(epoch, losses):
-                bar.set_postfix({name: f"{value:.3g}" for name, value in losses.items()}, refresh=False)
+            def after_epoch(epoch, record):
+                if validation_data is not None:
+                    record["validation_error"] = self._validation_error(*validation_data)
+                    if record["validation_error"] < best["error"]:
+                        best.update(error=record["validation_error"], epoch=epoch,
+                                    state=copy.deepcopy(model.state_dict()) if patience else None)
+                bar.set_postfix({name: f"{value:.3g}" for name, value in record.items()}, refresh=False)
                 bar.update()
+                return patience is not None and epoch - best["epoch"] >= patience
 
             self.history_ = train(model, self._standardized(X).to(device), training, generator, X_labeled, labels,
-                                  unlabeled=self._learns_from_unlabeled_rows, callback=show)
-        self.n_iter_ = self.max_iter
+                                  unlabeled=self._learns_from_unlabeled_rows, callback=after_epoch)
+        self.n_iter_ = len(self.history_)
+        self.best_iteration_ = self.n_iter_
+        if patience is not None:
+            model.load_state_dict(best["state"])
+            self.best_iteration_ = best["epoch"] + 1
 
     def _binary_features(self, X):
         in_unit_range = X.min() >= 0 and X.max() <= 1

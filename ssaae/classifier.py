@@ -50,11 +50,11 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
                  balance_weight=5.0,
                  reconstruction_lr=1e-3, regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam",
                  learning_rate_drops=(), learning_rate_decay=0.5, batch_size=100,
-                 labeled_batch_size=100, max_iter=100, precision="auto", device="auto",
-                 random_state=None, verbose=False):
+                 labeled_batch_size=100, max_iter=100, early_stopping=False, n_iter_no_change=5,
+                 precision="auto", device="auto", random_state=None, verbose=False):
         self._store(locals())
 
-    def fit(self, X, y):
+    def fit(self, X, y, validation_data=None):
         """Train on all rows of ``X``; ``y`` holds a label, or ``-1`` for an unlabeled row.
 
         Parameters
@@ -62,12 +62,17 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Integer or string labels, ``-1`` (or the text ``"-1"``) where unknown.
+        validation_data : tuple (X_val, y_val), optional
+            Labeled rows scored after every epoch: ``history_`` records their error rate as
+            ``validation_error``, and ``early_stopping`` stops on it.
 
         Returns
         -------
         self
         """
         self._validate_params()
+        if self.early_stopping and validation_data is None:
+            raise ValueError("early_stopping needs validation_data, the rows fit scores after each epoch")
         X, y = validate_data(self, X, y, dtype=np.float32)
         labeled = ~unlabeled_mask(y)
         if not labeled.any():
@@ -77,7 +82,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
         if len(self.classes_) < 2:
             raise ValueError(f"y has 1 class among its labeled rows ({self.classes_[0]!r}); "
                              "a classifier needs at least two")
-        self._fit_networks(X, len(self.classes_), X[labeled], label_index,
+        self._fit_networks(X, len(self.classes_), X[labeled], label_index, validation_data,
+                           self.n_iter_no_change if self.early_stopping else None,
                            labeled_batch_size=self.labeled_batch_size, semi_supervised_lr=self.semi_supervised_lr)
         self.label_distributions_ = self.predict_proba(X)
         self.transduction_ = self.classes_[self.label_distributions_.argmax(1)]
@@ -86,6 +92,9 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
     def predict_proba(self, X):
         """Class probabilities q(y|x), columns in the order of ``classes_``."""
         return self._probabilities(X)
+
+    def _validation_error(self, X, y):
+        return 1 - self.score(X, y)
 
     def predict(self, X):
         """Most probable class of each row."""

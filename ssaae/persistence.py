@@ -28,7 +28,7 @@ ESTIMATORS = {
 }
 # What a fitted estimator's state holds besides its parameters, and of which type.
 FITTED = {"model_": dict, "feature_mean_": np.ndarray, "feature_scale_": np.ndarray, "n_features_in_": int,
-          "history_": list, "n_iter_": int}
+          "history_": list, "n_iter_": int, "best_iteration_": int}
 FITTED_BY_ESTIMATOR = {
     "SemiSupervisedAAEClassifier": {"classes_": np.ndarray, "transduction_": np.ndarray,
                                     "label_distributions_": np.ndarray},

@@ -7,6 +7,7 @@ Each phase steps only the optimizer of the parameters it owns. Nothing here know
 """
 
 import math
+import time
 from dataclasses import dataclass, replace
 
 import torch
@@ -329,13 +330,15 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled=Tr
     unlabeled : bool, default=True
         False skips the reconstruction and regularization phases (the labels-only baseline).
     callback : callable, optional
-        Called as ``callback(epoch, losses)`` after each epoch (counted from 0), with the mean
-        loss of each phase: a progress bar, a clock.
+        Called as ``callback(epoch, record)`` after each epoch (counted from 0), with that epoch's
+        entry of the history: a progress bar, a validation score (which it may add to the
+        record). A true return value ends the training there: early stopping.
 
     Returns
     -------
     list of dict
-        The mean loss of each phase, one dict per epoch.
+        One dict per epoch run: the mean loss of each phase, and ``seconds``, the wall-clock time
+        since the training started.
 
     Examples
     --------
@@ -344,8 +347,9 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled=Tr
     ...                                          discriminator_layer_sizes=(8,)))
     >>> history = train(model, torch.rand(20, 4), TrainingConfig(epochs=2, batch_size=10), torch.Generator())
     >>> len(history), list(history[0])
-    (2, ['reconstruction', 'discriminator', 'generator'])
+    (2, ['reconstruction', 'discriminator', 'generator', 'seconds'])
     """
+    start = time.perf_counter()
     optimizers = make_optimizers(model, config)
     history = []
     for epoch in range(config.epochs):
@@ -355,9 +359,9 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled=Tr
                                                                 config.consistency_ramp)
         losses = train_epoch(model, optimizers, X, X_labeled, labels, replace(config, consistency_weight=weight),
                              generator, unlabeled=unlabeled)
-        history.append(losses)
-        if callback is not None:
-            callback(epoch, losses)
+        history.append({**losses, "seconds": time.perf_counter() - start})  # the losses' .tolist() synced
+        if callback is not None and callback(epoch, history[-1]):
+            break
     return history
 
 

@@ -4,7 +4,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import assert_one_line_error, run
+from helpers import TINY_OPTIONS, assert_one_line_error, run
 from matplotlib import colormaps
 from matplotlib.image import imread
 
@@ -58,3 +58,14 @@ def test_bench_plot_writes_the_png_of_a_runs_file_and_prints_its_path(tmp_path):
 def test_bench_plot_of_a_missing_runs_file_is_a_one_line_error(tmp_path):
     assert_one_line_error(run("bench", "plot", tmp_path / "absent.csv", "--out", tmp_path / "e.png"), "absent.csv")
     assert not (tmp_path / "e.png").exists()
+
+
+def test_time_to_accuracy_draws_a_line_per_aae_method_from_a_results_folder(tmp_path):
+    result = run("bench", "label-efficiency", "--dataset", "digits", "--labels", 20, "--seeds", 1,
+                 "--methods", "aae,labels-only,label-spreading", *TINY_OPTIONS, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.output
+    result = run("bench", "plot-curves", tmp_path / "out", "--labels", 20, "--out", tmp_path / "curves.png")
+    assert result.exit_code == 0, result.output
+    assert line_colours(tmp_path / "curves.png") == [True, True, False]  # aae, labels-only; no curve for the rest
+    assert_one_line_error(run("bench", "plot-curves", tmp_path / "out", "--labels", 50, "--out", tmp_path / "x.png"),
+                          "no validation curves of runs with 50 labels")

@@ -61,7 +61,7 @@ def test_fitted_attributes_describe_the_training(fitted, digits):
     np.testing.assert_allclose(fitted.label_distributions_.sum(1), 1, rtol=1e-5)
     np.testing.assert_array_equal(fitted.transduction_, fitted.predict(digits.X_train))
     assert len(fitted.history_) == fitted.n_iter_ == 3
-    assert set(fitted.history_[0]) == {"reconstruction", "discriminator", "generator", "semi_supervised"}
+    assert set(fitted.history_[0]) == {"reconstruction", "discriminator", "generator", "semi_supervised", "seconds"}
 
 
 def test_transform_gives_style_codes(fitted, digits):
@@ -180,6 +180,8 @@ BAD_VALUES = {
     "batch_size": [2.5, 0, "100"],
     "labeled_batch_size": [0],
     "max_iter": [0, -1, 2.0],
+    "early_stopping": ["yes"],
+    "n_iter_no_change": [0, None],
     "precision": ["fp16"],
     "device": [3],
     "random_state": ["abc", -1, 2**40, 1.5],
@@ -197,6 +199,35 @@ def test_a_bad_parameter_value_is_a_one_line_error_naming_it_before_training(dig
     with pytest.raises(ValueError, match=f"^{name} must be .*, got ") as error:
         tiny(**{name: value}).fit(digits.X_train, digits.y_train)
     assert "\n" not in str(error.value)
+
+
+def test_history_records_each_epochs_seconds_and_validation_error(digits):
+    y = make_semisupervised(digits.y_train, 50, random_state=0)
+    model = tiny(max_iter=4).fit(digits.X_train, y, validation_data=(digits.X_val, digits.y_val))
+    seconds = [record["seconds"] for record in model.history_]
+    assert len(seconds) == 4 and 0 < seconds[0] < seconds[1] < seconds[2] < seconds[3]
+    assert model.history_[-1]["validation_error"] == 1 - model.score(digits.X_val, digits.y_val)
+    assert model.n_iter_ == model.best_iteration_ == 4
+
+
+def test_early_stopping_stops_when_validation_stalls_and_keeps_the_best_epoch(digits, monkeypatch):
+    errors = iter([0.5, 0.3, 0.4, 0.35, 0.3, 0.1])  # best at epoch 2, then 3 epochs without a better one
+    monkeypatch.setattr(SemiSupervisedAAEClassifier, "_validation_error", lambda self, X, y: next(errors))
+    states = []
+    monkeypatch.setattr("ssaae.training.train_epoch", lambda model, *args, **kwargs: (
+        states.append({name: value.clone() for name, value in model.state_dict().items()}),
+        model.class_head.bias.data.add_(1.0), {"reconstruction": 0.0})[-1])
+    model = tiny(max_iter=6, early_stopping=True, n_iter_no_change=3).fit(
+        digits.X_train, digits.y_train, validation_data=(digits.X_val, digits.y_val))
+    assert [record["validation_error"] for record in model.history_] == [0.5, 0.3, 0.4, 0.35, 0.3]
+    assert model.n_iter_ == 5 and model.best_iteration_ == 2
+    kept = model.model_.class_head.bias.detach()
+    assert kept.equal(states[1]["class_head.bias"] + 1)  # as after epoch 2, whose step added 1
+
+
+def test_early_stopping_without_validation_data_is_refused(digits):
+    with pytest.raises(ValueError, match="early_stopping needs validation_data"):
+        tiny(early_stopping=True).fit(digits.X_train, digits.y_train)
 
 
 @pytest.mark.parametrize(("device", "message"), [("tpu", "not a torch device"), ("cuda:9", "not available")])

@@ -33,7 +33,7 @@ def test_fitted_attributes_describe_the_clustering(fitted, digits):
     assert set(fitted.labels_) <= set(range(4))
     assert fitted.n_features_in_ == 64
     assert len(fitted.history_) == fitted.n_iter_ == 3
-    assert set(fitted.history_[0]) == {"reconstruction", "discriminator", "generator"}  # no labels, no third phase
+    assert set(fitted.history_[0]) == {"reconstruction", "discriminator", "generator", "seconds"}  # no third phase
     np.testing.assert_array_equal(fitted.labels_, fitted.predict(digits.X_train))
 
 

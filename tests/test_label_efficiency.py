@@ -25,10 +25,12 @@ from ssaae import SemiSupervisedAAEClassifier
 from ssaae.bench.data import benchmark_dataset
 from ssaae.bench.label_efficiency import (
     COLUMNS,
+    CURVES_FILE,
     EPOCHS,
     METHODS,
     PAPER_SETTINGS,
     RUNS_FILE,
+    read_curves,
     read_runs,
     run_benchmark,
     summarize,
@@ -94,6 +96,27 @@ def test_every_run_is_a_row_of_runs_csv_with_the_benchmark_columns(finished_benc
     assert (runs.loc[aae, "epochs"] == 2).all() and runs.loc[~aae, "epochs"].isna().all()
     assert (runs["seconds"] >= 0).all()
     assert pd.to_datetime(runs["finished_at"]).notna().all()
+
+
+def test_each_aae_run_records_its_validation_curve_epoch_by_epoch(finished_benchmark):
+    runs, curves = read_runs(finished_benchmark / "runs.csv"), read_curves(finished_benchmark)
+    assert set(curves["method"]) == AAE_METHODS
+    for finished in runs[runs["method"].isin(AAE_METHODS)].itertuples():
+        curve = curves[(curves["method"] == finished.method) & (curves["labels"] == finished.labels)
+                       & (curves["seed"] == finished.seed)]
+        assert curve["epoch"].tolist() == list(range(1, finished.epochs + 1))
+        seconds = curve["seconds"]
+        assert seconds.is_monotonic_increasing and seconds.iloc[-1] <= finished.seconds + 0.05  # runs.csv rounds to 0.1
+        assert curve["validation_error"].iloc[-1] == pytest.approx(finished.validation_error, abs=1e-3)
+
+
+def test_a_curve_whose_run_was_cut_short_is_left_out(finished_benchmark, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(finished_benchmark, copy)
+    curves = (copy / "curves.csv").read_text().splitlines()
+    with open(copy / "curves.csv", "a") as file:  # a rerun's curve, its run killed before its row
+        file.write(curves[1].rsplit(",", 1)[0] + ",2030-01-01T00:00:00+00:00\n")
+    assert len(read_curves(copy)) == len(read_curves(finished_benchmark))
 
 
 def test_errors_are_the_percent_of_misclassified_validation_and_test_rows(finished_benchmark, digits):
@@ -180,7 +203,8 @@ def test_a_rerun_with_other_settings_for_a_method_with_runs_stops_before_trainin
 
 def test_the_aae_methods_train_for_the_benchmark_epochs_unless_told(monkeypatch, tmp_path):
     budgets = []
-    monkeypatch.setattr(SemiSupervisedAAEClassifier, "fit", lambda self, X, y: budgets.append(self.max_iter) or self)
+    monkeypatch.setattr(SemiSupervisedAAEClassifier, "fit",
+                        lambda self, X, y, validation_data: budgets.append(self.max_iter) or self)
     monkeypatch.setattr(SemiSupervisedAAEClassifier, "score", lambda self, X, y: 0.5)
     run_benchmark("digits", labels=(20,), seeds=1, methods=["aae", "aae-paper"], out_dir=tmp_path / "a",
                   progress=False)
@@ -229,7 +253,8 @@ def test_two_processes_on_one_folder_share_its_runs(tmp_path):
     assert sorted(zip(runs["method"], runs["labels"], runs["seed"])) == sorted(
         itertools.product(["aae", "label-spreading"], [20, 50], [0, 1]))
     assert "- Runs: 8, finished " in (out / "results.md").read_text()
-    assert sorted(path.name for path in out.iterdir()) == ["results.md", "runs.csv", "settings.json"]
+    assert len(read_curves(out)) == len(CURVES_FILE.read(out / "curves.csv")) == 4 * TINY["max_iter"]  # aae's 4 runs
+    assert sorted(path.name for path in out.iterdir()) == ["curves.csv", "results.md", "runs.csv", "settings.json"]
 
 
 def test_a_run_whose_lock_another_process_holds_is_left_to_it(tmp_path):

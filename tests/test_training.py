@@ -179,7 +179,16 @@ def test_train_runs_the_epochs_with_their_learning_rates_and_consistency_weights
     history = train(model, torch.rand(10, N_FEATURES), config, torch.Generator(),
                     callback=lambda epoch, losses: calls.append(epoch))
     assert seen == pytest.approx([(1, 4), (1, 8), (2 / 3, 8), (1 / 3, 8)])
-    assert calls == [0, 1, 2, 3] and history == [{"reconstruction": 0.0}] * 4
+    assert calls == [0, 1, 2, 3] and [record["reconstruction"] for record in history] == [0.0] * 4
+    seconds = [record["seconds"] for record in history]
+    assert seconds == sorted(seconds) and seconds[0] > 0
+
+
+def test_train_stops_when_the_callback_says_so(model):
+    config = TrainingConfig(epochs=5, batch_size=50)
+    history = train(model, torch.rand(100, N_FEATURES).round(), config, torch.Generator(),
+                    callback=lambda epoch, record: epoch == 1)
+    assert len(history) == 2
 
 
 def test_sgd_uses_the_papers_momentum_per_phase(model):

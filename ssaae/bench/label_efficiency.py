@@ -43,6 +43,12 @@ RUNS_FILE = RunsFile("label-efficiency", {
     "epochs": "Int64", "seconds": float, "finished_at": str,
 }, key=("dataset", "method", "labels", "seed", "epochs"), optional=("epochs",))
 COLUMNS = RUNS_FILE.columns
+# The AAE methods' validation error after each epoch, against the seconds of training so far: a
+# run's rows share its key and finished_at with its row of runs.csv.
+CURVES_FILE = RunsFile("label-efficiency curves", {
+    "dataset": str, "method": str, "labels": int, "seed": int, "epochs": int, "epoch": int, "seconds": float,
+    "validation_error": float, "finished_at": str,
+}, key=("dataset", "method", "labels", "seed", "epochs", "epoch"))
 
 EPOCHS = 20  # the AAE methods' unless told: chosen on MNIST's validation split (benchmarks/HISTORY.md)
 
@@ -215,25 +221,47 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
                     continue  # another process has this run, or has finished it
                 bar.set_postfix_str(f"{name}, {n_labels} labels, seed {seed}")
                 estimator = METHODS[name](random_state=seed, **aae_params)
-                scores = _train_and_score(estimator, data, subsets[n_labels, seed])
-                RUNS_FILE.append(runs_csv, {**dict(zip(RUNS_FILE.key, run)), **scores})
+                scores, curve = _train_and_score(estimator, data, subsets[n_labels, seed])
+                key = dict(zip(RUNS_FILE.key, run))
+                for point in curve:
+                    CURVES_FILE.append(out_dir / "curves.csv", {**key, **point, "finished_at": scores["finished_at"]})
+                RUNS_FILE.append(runs_csv, {**key, **scores})
             write_summary(out_dir, command)
     return read_runs(runs_csv)
 
 
 def _train_and_score(estimator, data, y):
+    """The run's scores, and for an AAE method its validation curve: one dict per epoch."""
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the baselines' iteration caps are their settings
-        estimator.fit(data.X_train, y)
+        if isinstance(estimator, SemiSupervisedAAEClassifier):
+            estimator.fit(data.X_train, y, validation_data=(data.X_val, data.y_val))
+        else:
+            estimator.fit(data.X_train, y)
         test_error = 100 * (1 - estimator.score(data.X_test, data.y_test))
         validation_error = 100 * (1 - estimator.score(data.X_val, data.y_val))
-    return {
+    scores = {
         "test_error": round(float(test_error), 4),
         "validation_error": round(float(validation_error), 4),
         "seconds": round(time.perf_counter() - start, 1),
         "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
+    curve = [{"epoch": epoch, "seconds": round(record["seconds"], 2),
+              "validation_error": round(100 * record["validation_error"], 4)}
+             for epoch, record in enumerate(getattr(estimator, "history_", []), start=1)]
+    return scores, curve
+
+
+def read_curves(out_dir):
+    """The validation curves of a results folder's finished runs: a row per run and epoch, with
+    the columns of ``CURVES_FILE``; a curve whose run is not in runs.csv (cut short by a kill) is
+    left out."""
+    out_dir = Path(out_dir)
+    runs = read_runs(out_dir / "runs.csv")
+    curves = CURVES_FILE.read(out_dir / "curves.csv")
+    finished = runs.dropna(subset=["epochs"])[[*RUNS_FILE.key, "finished_at"]].astype({"epochs": int})
+    return curves.merge(finished, on=[*RUNS_FILE.key, "finished_at"])
 
 
 def read_runs(runs_csv):

@@ -1,12 +1,14 @@
-"""The label-efficiency plot: test error against the number of labels, from a benchmark's runs."""
+"""The label-efficiency plots, from a benchmark's results folder: test error against the number of
+labels, and validation error against the seconds of training (time to accuracy)."""
 
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from ..plots import DPI, FIGURE_SIZE, save_figure
-from .label_efficiency import summarize
+from .label_efficiency import read_curves, summarize
 
 
 def label_efficiency(runs_csv, path):
@@ -52,5 +54,33 @@ def label_efficiency(runs_csv, path):
     axes.set(xlabel="labeled training rows", ylabel="test error (%)",
              title=f"Label efficiency on {', '.join(datasets)} (mean ± std over seeds)")
     axes.grid(alpha=0.3)
+    axes.legend()
+    return save_figure(figure, path)
+
+
+def time_to_accuracy(out_dir, labels, path):
+    """Plot validation error against the seconds of training, one line per AAE method and epoch
+    budget, from the ``curves.csv`` of a results folder, at ``labels`` labeled rows.
+
+    Each point is an epoch: its validation error (%) and seconds since the fit started, both
+    means over the seeds that ran it; the legend gives the number of seeds. Returns ``path``.
+    """
+    curves = read_curves(out_dir)
+    curves = curves[curves["labels"] == labels]
+    if curves.empty:
+        raise ValueError(f"{out_dir} holds no validation curves of runs with {labels} labels")
+    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI, layout="constrained")
+    axes = figure.subplots()
+    for (dataset, method, epochs), runs in curves.groupby(["dataset", "method", "epochs"], sort=False):
+        line = runs.groupby("epoch")[["seconds", "validation_error"]].mean()
+        axes.plot(line["seconds"], line["validation_error"], marker="o", markersize=3,
+                  label=f"{dataset} {method}, {epochs} epochs (n={runs['seed'].nunique()})")
+    axes.set_yscale("log")
+    plain = FuncFormatter(lambda value, position: f"{value:g}")  # 2, 5, 10 rather than 2 x 10^0
+    axes.yaxis.set_major_formatter(plain)
+    axes.yaxis.set_minor_formatter(plain)
+    axes.set(xlabel="seconds of training", ylabel="validation error (%)",
+             title=f"Time to accuracy, {labels} labels (means over seeds)")
+    axes.grid(alpha=0.3, which="both")
     axes.legend()
     return save_figure(figure, path)
