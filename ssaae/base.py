@@ -166,10 +166,11 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     Subclasses store their hyper-parameters with :meth:`_store`, start ``fit`` with
     :meth:`_validate_params`, validate ``X`` and ``y``, and call :meth:`_fit_networks`.
     ``_categories`` names the categorical code's values (classes or cluster ids),
-    ``_learns_from_unlabeled_rows = False`` keeps only the semi-supervised phase.
+    ``_unlabeled_phases`` is what the rows of ``X`` train (:func:`~ssaae.training.train_epoch`'s
+    ``unlabeled``: the AAE's phases; the baselines change it).
     """
 
-    _learns_from_unlabeled_rows = True
+    _unlabeled_phases = "aae"
 
     def _store(self, arguments):
         """Keep ``__init__``'s arguments (its ``locals()``) as they are, as scikit-learn asks."""
@@ -235,7 +236,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 return patience is not None and epoch - best["epoch"] >= patience
 
             self.history_ = train(model, self._standardized(X).to(device), training, generator, X_labeled, labels,
-                                  unlabeled=self._learns_from_unlabeled_rows, callback=after_epoch)
+                                  unlabeled=self._unlabeled_phases, callback=after_epoch)
         self.n_iter_ = len(self.history_)
         self.best_iteration_ = self.n_iter_
         if patience is not None:

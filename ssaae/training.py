@@ -275,22 +275,33 @@ def _with_noise(x, std, generator):
     return x + std * torch.randn(x.shape, generator=generator, device=x.device)
 
 
-def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled=True):
+def consistency_phase(model, optimizer, x, amp, config, generator):
+    """The encoder and class head alone learn to keep q(y|x) steady under
+    :func:`virtual_adversarial_loss`: no decoder, no priors (the consistency-only baseline)."""
+    with amp:
+        loss = config.consistency_weight * virtual_adversarial_loss(model, x, config.consistency_radius, generator)
+    _step(optimizer, loss)
+    return loss.detach()
+
+
+def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled="aae"):
     """One pass over the rows of ``X`` (tensors on the model's device) in minibatches, each going
-    through the reconstruction and regularization phases, then the semi-supervised phase on a
-    minibatch of ``X_labeled``. ``X_labeled=None`` (clustering) skips the semi-supervised phase,
-    ``unlabeled=False`` (the labels-only baseline) the other two. Returns the mean loss of each
+    through the phases ``unlabeled`` names, then the semi-supervised phase on a minibatch of
+    ``X_labeled``. ``unlabeled`` is ``"aae"`` (the reconstruction and regularization phases),
+    ``"consistency"`` (:func:`consistency_phase`) or None (the labels-only baseline);
+    ``X_labeled=None`` (clustering) skips the semi-supervised phase. Returns the mean loss of each
     phase run."""
     model.train()
     amp = autocast(X.device, config.precision)
-    phases = [*(PHASES[:3] if unlabeled else ()), *(PHASES[3:] if X_labeled is not None else ())]
+    phases = {"aae": PHASES[:3], "consistency": ("consistency",), None: ()}[unlabeled]
+    phases = [*phases, *(PHASES[3:] if X_labeled is not None else ())]
     losses = torch.zeros(len(phases), device=X.device)
     batches = list(torch.randperm(len(X), generator=generator, device=X.device).split(config.batch_size))
     if len(batches) > 1 and len(batches[-1]) == 1:  # batch normalization needs 2 rows
         batches[-2:] = [torch.cat(batches[-2:])]
     for batch in batches:
         step_losses = []
-        if unlabeled:
+        if unlabeled == "aae":
             x = X[batch]
             x_noisy = _with_noise(x, config.input_noise, generator)
             with record_function("reconstruction"):  # the phases by name, for the throughput benchmark's profile
@@ -302,6 +313,9 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
                     model, optimizers["discriminator"], optimizers["generator"], x_noisy, class_probs, style,
                     generator, amp, balance_weight=config.balance_weight,
                 )]
+        elif unlabeled == "consistency":  # on clean rows and with the optimizer the term has in the AAE
+            step_losses.append(consistency_phase(model, optimizers["reconstruction"], X[batch], amp, config,
+                                                 generator))
         if X_labeled is not None:
             with record_function("semi_supervised"):
                 labeled = torch.randint(len(X_labeled), (config.labeled_batch_size,), generator=generator,
@@ -314,7 +328,7 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
     return dict(zip(phases, (losses / len(batches)).tolist()))
 
 
-def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled=True, callback=None):
+def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="aae", callback=None):
     """The whole training run: ``config.epochs`` epochs of :func:`train_epoch`, the learning rates
     following :func:`learning_rate_factor` and the consistency weight :func:`consistency_factor`.
 
@@ -327,8 +341,9 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled=Tr
     config : TrainingConfig
     generator : torch.Generator
         Seeds the noise, the prior draws and the minibatch order.
-    unlabeled : bool, default=True
-        False skips the reconstruction and regularization phases (the labels-only baseline).
+    unlabeled : {"aae", "consistency", None}, default="aae"
+        What the rows of ``X`` train (:func:`train_epoch`): the AAE's reconstruction and
+        regularization phases, the consistency term alone, or nothing (the labels-only baseline).
     callback : callable, optional
         Called as ``callback(epoch, record)`` after each epoch (counted from 0), with that epoch's
         entry of the history: a progress bar, a validation score (which it may add to the

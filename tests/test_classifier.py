@@ -17,9 +17,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ssaae import AAEClustering, SemiSupervisedAAEClassifier
 from ssaae.base import PARAMETERS
-from ssaae.bench.baselines import LabelsOnlyAAEClassifier
+from ssaae.bench.baselines import ConsistencyOnlyAAEClassifier, LabelsOnlyAAEClassifier
 from ssaae.datasets import make_semisupervised
-from ssaae.training import TrainingConfig, regularization_phase, train_epoch
+from ssaae.training import TrainingConfig, regularization_phase, train, train_epoch
 
 
 def tiny(**params):
@@ -349,3 +349,18 @@ def test_unlabeled_data_lowers_test_error_on_digits(digits):
     labels_only_error = 1 - labels_only.score(digits.X_test, digits.y_test)
     print(f"test error: AAE {aae_error:.3f}, labels only {labels_only_error:.3f}")
     assert aae_error < labels_only_error - 0.03, (aae_error, labels_only_error)
+
+
+def test_the_consistency_only_baseline_trains_no_decoder_and_no_discriminator(digits, monkeypatch):
+    initial = {}
+
+    def snapshot_then_train(model, *args, **kwargs):
+        initial.update({name: value.clone() for name, value in model.state_dict().items()})
+        return train(model, *args, **kwargs)
+
+    monkeypatch.setattr("ssaae.base.train", snapshot_then_train)
+    model = ConsistencyOnlyAAEClassifier(**{**TINY, "random_state": 0}).fit(
+        digits.X_train, make_semisupervised(digits.y_train, 50, random_state=0))
+    assert set(model.history_[0]) == {"consistency", "semi_supervised", "seconds"}
+    moved = {name.split(".")[0] for name, value in model.model_.state_dict().items() if not value.equal(initial[name])}
+    assert moved == {"encoder", "class_head"}

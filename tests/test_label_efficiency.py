@@ -37,7 +37,7 @@ from ssaae.bench.label_efficiency import (
 )
 from ssaae.datasets import load_dataset, make_semisupervised
 
-AAE_METHODS = {"aae", "aae-paper", "labels-only"}
+AAE_METHODS = {"aae", "aae-paper", "labels-only", "consistency-only"}
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def finished_benchmark(tmp_path_factory):
-    """Every method, 20 and 50 labels, 2 seeds, on digits with tiny networks: 20 runs."""
+    """Every method, 20 and 50 labels, 2 seeds, on digits with tiny networks: 24 runs."""
     out = tmp_path_factory.mktemp("benchmark")
     run_benchmark("digits", labels=(20, 50), seeds=2, out_dir=out, aae_params=TINY, progress=False)
     return out
@@ -184,7 +184,7 @@ def test_a_new_epoch_budget_reruns_the_aae_methods_but_not_the_baselines(finishe
     out = shutil.copytree(finished_benchmark, tmp_path / "copy")
     runs = run_benchmark("digits", labels=(20,), seeds=1, methods=["aae", "label-spreading"], out_dir=out,
                          aae_params={**TINY, "max_iter": 3}, progress=False)
-    assert len(runs) == 21
+    assert len(runs) == 25  # the 24 runs of finished_benchmark and a new one
     assert runs.iloc[-1][["method", "labels", "seed", "epochs"]].tolist() == ["aae", 20, 0, 3]
     assert "| aae (2 epochs) |" in (out / "results.md").read_text()
     assert "| aae (3 epochs) |" in (out / "results.md").read_text()
@@ -370,7 +370,7 @@ def test_results_md_records_the_command_versions_machine_and_settings(finished_b
                     "ssaae 0.1.0", "python 3."):
         assert version in results
     assert re.search(r"Machine: .+, \d+ cores, torch on 1 thread, ", results)
-    assert "Runs: 20, finished " in results
+    assert "Runs: 24, finished " in results
     assert "LabelSpreading(kernel=\"knn\", n_neighbors=10)" in results
     assert "SGD with momentum 0.9" in results and "divided by 10 at epochs 50 and 1000" in results  # aae-paper
 
@@ -383,6 +383,7 @@ def test_the_paper_preset_keeps_its_settings_and_takes_extra_aae_parameters():
     assert (paper["max_iter"], paper["random_state"]) == (7, 3)
     assert METHODS["aae"](style_dim=4).style_dim == 4
     assert METHODS["labels-only"](random_state=3, max_iter=7).max_iter == 7
+    assert METHODS["consistency-only"](style_dim=4).get_params() == METHODS["aae"](style_dim=4).get_params()
 
 
 def test_the_paper_preset_trains_on_mnist_without_diverging():

@@ -42,7 +42,7 @@ def report():
 def test_the_epochs_timed_are_those_of_the_librarys_training_run(monkeypatch):
     runs = []
 
-    def recording_train(model, X, config, generator, X_labeled=None, labels=None, unlabeled=True, callback=None):
+    def recording_train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="aae", callback=None):
         runs.append((config.epochs, callback is not None, len(X_labeled)))
         return training.train(model, X, config, generator, X_labeled, labels, unlabeled, callback)
 

@@ -225,7 +225,7 @@ def test_train_epoch_without_unlabeled_rows_moves_only_the_classifier(model, opt
     X = torch.rand(400, N_FEATURES).round()
     before = snapshot(model)
     history = train_epoch(model, optimizers, X, X[:9], torch.arange(9) % 3, TrainingConfig(batch_size=50),
-                          torch.Generator().manual_seed(0), unlabeled=False)
+                          torch.Generator().manual_seed(0), unlabeled=None)
     assert set(history) == {"semi_supervised"}
     assert changed_parts(model, before) == {"encoder", "class_head"}
 

@@ -19,4 +19,22 @@ class LabelsOnlyAAEClassifier(SemiSupervisedAAEClassifier):
     (2, ['semi_supervised', 'seconds'])
     """
 
-    _learns_from_unlabeled_rows = False
+    _unlabeled_phases = None
+
+
+class ConsistencyOnlyAAEClassifier(SemiSupervisedAAEClassifier):
+    """The encoder and class head of :class:`SemiSupervisedAAEClassifier`, trained by its
+    semi-supervised phase and its consistency term (``consistency_weight``, ``consistency_radius``
+    and their rise) on the unlabeled rows, with no decoder and no discriminators: what the
+    adversarial autoencoder adds to the consistency term. Same parameters, and as many steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = np.random.rand(300, 4), np.r_[[0, 1] * 10, [-1] * 280]
+    >>> model = ConsistencyOnlyAAEClassifier(hidden_layer_sizes=(8,), max_iter=2).fit(X, y)
+    >>> list(model.history_[0])
+    ['consistency', 'semi_supervised', 'seconds']
+    """
+
+    _unlabeled_phases = "consistency"

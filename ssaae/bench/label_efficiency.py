@@ -17,6 +17,9 @@ The methods (:data:`METHODS`):
   :data:`PAPER_ASSUMPTIONS` says what is kept and what had to be assumed.
 - ``labels-only``: the ``aae`` encoder and class head trained by cross-entropy on the labeled rows
   alone, for as many steps (:class:`ssaae.bench.baselines.LabelsOnlyAAEClassifier`).
+- ``consistency-only``: the same, plus the ``aae``'s consistency term on every row, with no decoder
+  and no discriminators (:class:`ssaae.bench.baselines.ConsistencyOnlyAAEClassifier`): what the
+  adversarial autoencoder adds to the consistency term.
 - ``label-spreading``: scikit-learn's ``LabelSpreading(kernel="knn", n_neighbors=10)``.
 - ``self-training``: scikit-learn's ``SelfTrainingClassifier`` around a logistic regression.
 """
@@ -33,7 +36,7 @@ from tqdm.auto import tqdm
 
 from ..classifier import SemiSupervisedAAEClassifier
 from ..datasets import make_semisupervised
-from .baselines import LabelsOnlyAAEClassifier
+from .baselines import ConsistencyOnlyAAEClassifier, LabelsOnlyAAEClassifier
 from .data import benchmark_dataset
 from .runs import RunsFile, check_settings, estimator_settings, run_grid, run_lock, write_results
 from .tables import budget_cell, markdown_table, metric_cell, summarize_runs
@@ -107,6 +110,12 @@ def labels_only(random_state=None, **aae_params):
     return LabelsOnlyAAEClassifier(random_state=random_state).set_params(**aae_params)
 
 
+def consistency_only(random_state=None, **aae_params):
+    """The aae encoder and class head, cross-entropy on the labeled rows and the aae's consistency term on
+    all rows, no decoder or discriminators, as many steps."""
+    return ConsistencyOnlyAAEClassifier(random_state=random_state).set_params(**aae_params)
+
+
 def label_spreading(random_state=None, **aae_params):
     """LabelSpreading(kernel="knn", n_neighbors=10), other settings scikit-learn's defaults."""
     return LabelSpreading(kernel="knn", n_neighbors=10)  # deterministic: no random_state to pass
@@ -122,6 +131,7 @@ METHODS = {
     "aae": semi_supervised_aae,
     "aae-paper": paper_aae,
     "labels-only": labels_only,
+    "consistency-only": consistency_only,
     "label-spreading": label_spreading,
     "self-training": self_training,
 }
