@@ -126,9 +126,8 @@ def load_model(path):
         raise ValueError(f"{path} is a damaged ssaae model file: {damage}")
     estimator = estimator_class.__new__(estimator_class)
     try:
-        estimator.__dict__.update(state)
-        estimator._validate_params()
         estimator.__setstate__(state)
+        estimator._validate_params()
     except (KeyError, TypeError, ValueError, RuntimeError) as error:  # the right tags around the wrong content
         raise ValueError(f"{path} is a damaged ssaae model file: {' '.join(str(error).split())[:200]}") from error
     return estimator

@@ -158,7 +158,7 @@ def _image_shape(n_features, image_shape):
 
 def _categories(model):
     """The values of a model's categorical code: its classes, or its cluster ids."""
-    return model.classes_ if hasattr(model, "classes_") else np.arange(model.n_clusters)
+    return np.arange(model.n_clusters) if isinstance(model, AAEClustering) else model.classes_
 
 
 def _category_word(model):
