@@ -55,6 +55,10 @@ def _sizes(allow_empty):
     return accepts
 
 
+def _auto_or(accepts):
+    return lambda value: value == "auto" if isinstance(value, str) else accepts(value)
+
+
 def _boolean(value):
     return isinstance(value, bool | np.bool_)
 
@@ -108,10 +112,13 @@ adversarial steps (Adam's first beta is 0.9 and 0.5 likewise)."""),
     "learning_rate_decay": Parameter(_real(0, 1), "a float in [0, 1]", "float", """\
 Fraction of the epochs, at the end, over which every learning rate falls linearly towards 0
 (:func:`~ssaae.training.learning_rate_factor`). 0 keeps the rates constant."""),
-    "batch_size": Parameter(_integer(1), "an int >= 1", "int",
-                            "Rows per minibatch of the reconstruction and regularization phases."),
-    "labeled_batch_size": Parameter(_integer(1), "an int >= 1", "int",
-                                    "Labeled rows, drawn with replacement, per semi-supervised step."),
+    "batch_size": Parameter(_auto_or(_integer(1)), "'auto' or an int >= 1", '"auto" or int', """\
+Rows per minibatch of the reconstruction and regularization phases. ``"auto"`` is
+``min(500, n_samples // 20)`` (at least 2): 500, where matrix products run several times faster
+per row than at 100, unless that would leave fewer than 20 steps an epoch."""),
+    "labeled_batch_size": Parameter(_auto_or(_integer(1)), "'auto' or an int >= 1", '"auto" or int', """\
+Labeled rows, drawn with replacement, per semi-supervised step; ``"auto"`` is the size of the
+unlabeled minibatches, so that labeled and unlabeled rows weigh alike."""),
     "max_iter": Parameter(_integer(1), "an int >= 1", "int", "Epochs: passes over all rows of X."),
     "precision": Parameter(_one_of("auto", "bf16", "fp32"), "'auto', 'bf16' or 'fp32'", '{"auto", "bf16", "fp32"}', """\
 Precision of the training forward passes. bf16 is faster where the hardware multiplies it (CPUs
@@ -167,7 +174,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     :meth:`_validate_params`, validate ``X`` and ``y``, and call :meth:`_fit_networks`.
     ``_categories`` names the categorical code's values (classes or cluster ids),
     ``_unlabeled_phases`` is what the rows of ``X`` train (:func:`~ssaae.training.train_epoch`'s
-    ``unlabeled``: the AAE's phases; the baselines change it).
+    ``unlabeled``: the AAE's phases; the baselines change it), and :meth:`_training_fields` the
+    training settings of a subclass's own phase.
     """
 
     _unlabeled_phases = "aae"
@@ -185,31 +193,43 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if not parameter.accepts(value):
                 raise ValueError(f"{name} must be {parameter.expected}, got {value!r}")
 
-    def _fit_networks(self, X, n_categories, X_labeled=None, labels=None, validation_data=None, patience=None,
-                      **semi_supervised):
-        """Build the networks for ``X`` (float32, validated) and train them; ``labels`` is the
-        category index of each row of ``X_labeled`` (None: no semi-supervised phase),
-        ``validation_data`` an ``(X, y)`` pair scored after every epoch by ``_validation_error``,
-        ``patience`` the epochs without a better score after which training stops, keeping the
-        best epoch's networks (None: no early stopping), and ``semi_supervised`` the
-        :class:`~ssaae.training.TrainingConfig` fields of that phase."""
-        labeled_batch_size = semi_supervised.get("labeled_batch_size", self.batch_size)
-        if self.batch_norm and min(len(X), self.batch_size, labeled_batch_size) < 2:
-            raise ValueError(f"batch_norm needs minibatches of 2 rows or more, got n_samples = {len(X)}, "
-                             f"batch_size = {self.batch_size}, labeled_batch_size = {labeled_batch_size}")
-        binary = self._binary_features(X)
-        device = resolve_device(self.device)
-        config = AAEConfig(X.shape[1], n_categories, self.style_dim, tuple(self.hidden_layer_sizes),
+    def _training_fields(self, n_samples):
+        """The :class:`~ssaae.training.TrainingConfig` fields of a subclass's own phases."""
+        return {}
+
+    def _configs(self, n_samples, n_features, n_categories, binary, device):
+        """The networks' and the training's configurations for these parameters and data."""
+        config = AAEConfig(n_features, n_categories, self.style_dim, tuple(self.hidden_layer_sizes),
                            tuple(self.discriminator_layer_sizes), binary, bool(self.batch_norm))
         training = TrainingConfig(
-            epochs=self.max_iter, batch_size=self.batch_size, reconstruction_lr=self.reconstruction_lr,
+            epochs=self.max_iter, batch_size=self._batch_size(n_samples), reconstruction_lr=self.reconstruction_lr,
             regularization_lr=self.regularization_lr, input_noise=self.input_noise,
             precision=resolve_precision(self.precision, device), optimizer=self.optimizer,
             consistency_weight=self.consistency_weight, consistency_radius=self.consistency_radius,
             consistency_rampup=self.consistency_rampup, consistency_ramp=self.consistency_ramp,
             balance_weight=self.balance_weight, learning_rate_drops=tuple(self.learning_rate_drops),
-            learning_rate_decay=self.learning_rate_decay, **semi_supervised,
+            learning_rate_decay=self.learning_rate_decay, **self._training_fields(n_samples),
         )
+        return config, training
+
+    def _batch_size(self, n_samples):
+        """``batch_size``, with ``"auto"`` resolved for ``n_samples`` rows."""
+        return min(500, max(2, n_samples // 20)) if self.batch_size == "auto" else self.batch_size
+
+    def _fit_networks(self, X, n_categories, X_labeled=None, labels=None, validation_data=None, patience=None):
+        """Build the networks for ``X`` (float32, validated) and train them; ``labels`` is the
+        category index of each row of ``X_labeled`` (None: no semi-supervised phase),
+        ``validation_data`` an ``(X, y)`` pair scored after every epoch by ``_validation_error``,
+        ``patience`` the epochs without a better score after which training stops, keeping the
+        best epoch's networks (None: no early stopping)."""
+        binary = self._binary_features(X)
+        device = resolve_device(self.device)
+        config, training = self._configs(*X.shape, n_categories, binary, device)
+        smallest = min(len(X), training.batch_size, *([training.labeled_batch_size] if labels is not None else []))
+        if self.batch_norm and smallest < 2:
+            raise ValueError(f"batch_norm needs minibatches of 2 rows or more, got n_samples = {len(X)}, "
+                             f"batch_size = {training.batch_size}"
+                             + (f", labeled_batch_size = {training.labeled_batch_size}" if labels is not None else ""))
         seed = check_random_state(self.random_state).randint(2**31)
         with torch.random.fork_rng(devices=[]):  # seeded weights, the user's global RNG untouched
             _check_fits_in_memory(config, device)

@@ -44,13 +44,13 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
     (3,)
     """
 
-    def __init__(self, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
+    def __init__(self, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(256, 256),
                  style_dim=10, reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
-                 consistency_weight=100.0, consistency_radius=2.0, consistency_rampup=6, consistency_ramp="sigmoid",
+                 consistency_weight=100.0, consistency_radius=2.0, consistency_rampup=8, consistency_ramp="sigmoid",
                  balance_weight=5.0,
                  reconstruction_lr=1e-3, regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam",
-                 learning_rate_drops=(), learning_rate_decay=0.5, batch_size=100,
-                 labeled_batch_size=100, max_iter=100, early_stopping=False, n_iter_no_change=5,
+                 learning_rate_drops=(), learning_rate_decay=0.5, batch_size="auto",
+                 labeled_batch_size="auto", max_iter=25, early_stopping=False, n_iter_no_change=5,
                  precision="auto", device="auto", random_state=None, verbose=False):
         self._store(locals())
 
@@ -83,11 +83,14 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
             raise ValueError(f"y has 1 class among its labeled rows ({self.classes_[0]!r}); "
                              "a classifier needs at least two")
         self._fit_networks(X, len(self.classes_), X[labeled], label_index, validation_data,
-                           self.n_iter_no_change if self.early_stopping else None,
-                           labeled_batch_size=self.labeled_batch_size, semi_supervised_lr=self.semi_supervised_lr)
+                           self.n_iter_no_change if self.early_stopping else None)
         self.label_distributions_ = self.predict_proba(X)
         self.transduction_ = self.classes_[self.label_distributions_.argmax(1)]
         return self
+
+    def _training_fields(self, n_samples):
+        labeled = self._batch_size(n_samples) if self.labeled_batch_size == "auto" else self.labeled_batch_size
+        return {"labeled_batch_size": labeled, "semi_supervised_lr": self.semi_supervised_lr}
 
     def predict_proba(self, X):
         """Class probabilities q(y|x), columns in the order of ``classes_``."""

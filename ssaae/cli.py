@@ -119,7 +119,8 @@ def fit(data, labels, epochs, seed, out, compare, label_column, data_dir, params
         click.echo(f"saved the model to {out}")
 
 
-_OPTION_OF = {"random_state": "--seed", "verbose": "--quiet", "max_iter": "--epochs", "n_clusters": "--clusters"}
+_OPTION_OF = {"random_state": "--seed", "verbose": "--quiet", "max_iter": "--epochs", "n_clusters": "--clusters",
+              "precision": "--precision", "device": "--device"}
 
 
 def _settings(params, **options):

@@ -177,8 +177,8 @@ BAD_VALUES = {
     "optimizer": ["rmsprop"],
     "learning_rate_drops": [5, (1.5,), (-1,)],
     "learning_rate_decay": [1.5, -0.1, "half"],
-    "batch_size": [2.5, 0, "100"],
-    "labeled_batch_size": [0],
+    "batch_size": [2.5, 0, "100", "Auto"],
+    "labeled_batch_size": [0, "big"],
     "max_iter": [0, -1, 2.0],
     "early_stopping": ["yes"],
     "n_iter_no_change": [0, None],
@@ -321,6 +321,27 @@ def test_balance_weight_reaches_the_regularization_phase(digits, monkeypatch, ba
     y = make_semisupervised(digits.y_train, 50, random_state=0)
     tiny(max_iter=1, balance_weight=balance_weight).fit(digits.X_train, y)
     assert seen and set(seen) == {balance_weight}
+
+
+@pytest.mark.parametrize("n_samples, params, sizes", [
+    (1077, {"batch_size": "auto"}, (53, 53)),  # 20 steps an epoch
+    (12000, {"batch_size": "auto"}, (500, 500)),  # at most 500 rows
+    (30, {"batch_size": "auto"}, (2, 2)),  # at least 2, for batch normalization
+    (1077, {"batch_size": 64}, (64, 64)),  # the labeled minibatches follow the unlabeled ones
+    (1077, {"batch_size": 64, "labeled_batch_size": 32}, (64, 32)),
+])
+def test_auto_batch_sizes_depend_on_the_number_of_rows(monkeypatch, n_samples, params, sizes):
+    seen = []
+
+    def record(model, X, config, *args, **kwargs):
+        seen.append((config.batch_size, config.labeled_batch_size))
+        return []
+
+    monkeypatch.setattr("ssaae.base.train", record)
+    X = np.random.default_rng(0).random((n_samples, 4), dtype=np.float32)
+    y = np.r_[[0, 1] * 5, [-1] * (n_samples - 10)]
+    tiny(**params).fit(X, y)
+    assert seen == [sizes]
 
 
 @pytest.mark.parametrize("params", [{"batch_size": 1}, {"labeled_batch_size": 1}])

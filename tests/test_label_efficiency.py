@@ -24,6 +24,7 @@ import ssaae
 from ssaae import SemiSupervisedAAEClassifier
 from ssaae.bench.data import benchmark_dataset
 from ssaae.bench.label_efficiency import (
+    BUDGET_SECONDS,
     COLUMNS,
     CURVES_FILE,
     EPOCHS,
@@ -353,7 +354,7 @@ def test_results_md_tables_mean_std_and_runs_per_method_and_label_count(finished
     results = (finished_benchmark / "results.md").read_text()
     for title in ("Test error, %", "Validation error, %", "Epochs and minutes per run"):
         assert title in results
-    assert results.count("| method | 20 labels | 50 labels |") == 3
+    assert results.count("| method | 20 labels | 50 labels |") == 4  # and the table of the time budget
     cell = r"\d+\.\d\d ± \d+\.\d\d \(2\)"
     for method in METHODS:
         assert re.search(rf"^\| {method} \| {cell} \| {cell} \|$", results, re.MULTILINE), method
@@ -361,6 +362,18 @@ def test_results_md_tables_mean_std_and_runs_per_method_and_label_count(finished
     mean, std = summary.loc[("label-spreading", 20), ["test_error_mean", "test_error_std"]]
     assert f"| label-spreading | {mean:.2f} ± {std:.2f} (2) |" in results
     assert re.search(r"^\| aae \| 2 epochs, \d+\.\d min \| 2 epochs, \d+\.\d min \|$", results, re.MULTILINE)
+
+
+def test_results_md_gives_the_validation_error_within_the_time_budget(finished_benchmark):
+    results = (finished_benchmark / "results.md").read_text()
+    assert f"after the last epoch that ended within {BUDGET_SECONDS} s of training" in results
+    table = results[results.index(f"within {BUDGET_SECONDS} s"):results.index("## Methods")]
+    curves = read_curves(finished_benchmark)
+    for method in AAE_METHODS:  # tiny runs end well within the budget: the mean of their last epochs
+        last = curves[(curves["method"] == method) & (curves["labels"] == 20) & (curves["epoch"] == 2)]
+        errors = last["validation_error"]
+        assert f"| {method} | {errors.mean():.2f} ± {errors.std():.2f} (2) |" in table
+    assert "label-spreading" not in table  # no curves: it does not train in epochs
 
 
 def test_results_md_records_the_command_versions_machine_and_settings(finished_benchmark):

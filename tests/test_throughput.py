@@ -5,9 +5,10 @@ import re
 
 import pytest
 import torch
-from helpers import run
+from helpers import assert_one_line_error, run
 
-from ssaae import training
+from ssaae import SemiSupervisedAAEClassifier, training
+from ssaae.bench import cli as bench_cli
 from ssaae.bench import throughput
 from ssaae.bench.throughput import PHASES, measure_throughput, training_flops_per_batch
 from ssaae.networks import AAEConfig
@@ -84,3 +85,27 @@ def test_bench_throughput_command_prints_the_report():
     assert result.exit_code == 0, result.output
     assert "digits: 1077 rows, 1 epochs, fp32 on cpu" in result.output
     assert "of peak" in result.output and "phases:" in result.output
+
+
+def test_bench_throughput_times_the_classifiers_defaults_and_params(monkeypatch):
+    timed = []
+
+    def record(X, n_classes, epochs, device, model_config, training):
+        timed.append((model_config, training))
+        return throughput.ThroughputReport("fp32", 1.0, [1.0], [0], len(X), 1.0, dict.fromkeys(PHASES, 1.0))
+
+    monkeypatch.setattr(bench_cli, "measure_throughput", record)
+    result = run("bench", "throughput", "--dataset", "digits", "--precision", "fp32", "--param", "style_dim=3",
+                 "--param", "batch_size=50")
+    assert result.exit_code == 0, result.output
+    (config, training), = timed
+    defaults = SemiSupervisedAAEClassifier()
+    assert (config.style_dim, training.batch_size, training.precision) == (3, 50, "fp32")
+    assert config.discriminator_layer_sizes == defaults.discriminator_layer_sizes
+    assert (config.batch_norm, training.consistency_weight) == (defaults.batch_norm, defaults.consistency_weight)
+    assert training.labeled_batch_size == 50  # "auto": the size of the unlabeled minibatches
+
+
+def test_bench_throughput_refuses_a_param_an_option_sets():
+    assert_one_line_error(run("bench", "throughput", "--dataset", "digits", "--param", "precision=fp32"),
+                          "precision is set by --precision")

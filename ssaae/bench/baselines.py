@@ -15,7 +15,7 @@ class LabelsOnlyAAEClassifier(SemiSupervisedAAEClassifier):
     >>> import numpy as np
     >>> X, y = np.random.rand(300, 4), np.r_[[0, 1] * 10, [-1] * 280]
     >>> model = LabelsOnlyAAEClassifier(hidden_layer_sizes=(8,), max_iter=2).fit(X, y)
-    >>> len(model.history_), list(model.history_[0])  # 2 epochs of 3 minibatches, cross-entropy only
+    >>> len(model.history_), list(model.history_[0])  # 2 epochs, cross-entropy only
     (2, ['semi_supervised', 'seconds'])
     """
 

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 
 from ..classifier import SemiSupervisedAAEClassifier
-from ..cli import data_dir_option, parse_params, plots_module
+from ..cli import _settings, data_dir_option, parse_params, plots_module
 from ..clustering import AAEClustering
 from ..datasets import load_dataset
-from ..training import resolve_device, resolve_precision
+from ..training import resolve_device
 from . import clustering, label_efficiency
 from .data import dataset_name
 from .throughput import measure_throughput
@@ -35,16 +35,22 @@ def bench():
 @click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1), help="Epochs to time.")
 @click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp32"]))
 @click.option("--device", default="auto", show_default=True)
+@click.option("--param", "params", multiple=True, callback=parse_params, metavar="NAME=VALUE",
+              help="A parameter of SemiSupervisedAAEClassifier other than its default. Repeatable.")
 @data_dir_option
-def throughput(dataset, epochs, precision, device, data_dir):
-    """Time epochs of default training; print FLOP/s against the matmul peak and the phases' split."""
+def throughput(dataset, epochs, precision, device, params, data_dir):
+    """Time epochs of training with the classifier's defaults (and the --param settings); print
+    FLOP/s against the matmul peak and the phases' split."""
+    estimator = SemiSupervisedAAEClassifier().set_params(**_settings(params, precision=precision, device=device))
+    estimator._validate_params()
     data = load_dataset(dataset, data_dir)
-    device = resolve_device(device)
-    precision = resolve_precision(precision, device)
-    click.echo(f"{dataset}: {len(data.X_train)} rows, {epochs} epochs, {precision} on {device}, "
+    X, device = data.X_train, resolve_device(estimator.device)
+    config, training = estimator._configs(*X.shape, len(np.unique(data.y_train)), estimator._binary_features(X),
+                                          device)
+    click.echo(f"{dataset}: {len(X)} rows, {epochs} epochs, {training.precision} on {device}, "
                f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
-    report = measure_throughput(torch.from_numpy(data.X_train), len(np.unique(data.y_train)), epochs, precision,
-                                device)
+    report = measure_throughput(torch.from_numpy(X), config.n_classes, epochs, device=device, model_config=config,
+                                training=training)
     for line in report.lines():
         click.echo(line)
 
