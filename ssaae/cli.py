@@ -81,7 +81,7 @@ def main():
 @click.option("--labels", type=click.IntRange(min=1), metavar="N",
               help="Labeled training rows to keep.  [default: 100 for a data set, all for a file]")
 @click.option("--epochs", type=click.IntRange(min=1), metavar="E",
-              help="Training epochs (max_iter).  [default: 100]")
+              help=f"Training epochs (max_iter).  [default: {SemiSupervisedAAEClassifier().max_iter}]")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1), metavar="S",
               help="Seed of the choice of labeled rows and of the training (random_state).")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="MODEL",
