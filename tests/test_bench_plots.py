@@ -1,6 +1,8 @@
 """Specification of the label-efficiency plot: ``ssaae.bench.plots.label_efficiency`` and
 `ssaae bench plot`."""
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,5 +69,10 @@ def test_time_to_accuracy_draws_a_line_per_aae_method_from_a_results_folder(tmp_
     result = run("bench", "plot-curves", tmp_path / "out", "--labels", 20, "--out", tmp_path / "curves.png")
     assert result.exit_code == 0, result.output
     assert line_colours(tmp_path / "curves.png") == [True, True, False]  # aae, labels-only; no curve for the rest
+    shutil.copytree(tmp_path / "out", tmp_path / "again")
+    result = run("bench", "plot-curves", tmp_path / "out", tmp_path / "again", "--labels", 20,
+                 "--out", tmp_path / "both.png")
+    assert result.exit_code == 0, result.output
+    assert line_colours(tmp_path / "both.png", n=5) == [True] * 4 + [False]  # each folder's two lines
     assert_one_line_error(run("bench", "plot-curves", tmp_path / "out", "--labels", 50, "--out", tmp_path / "x.png"),
                           "no validation curves of runs with 50 labels")

@@ -151,12 +151,12 @@ def plot_label_efficiency(runs_csv, out):
 
 
 @bench.command("plot-curves")
-@click.argument("results", metavar="DIR", type=click.Path(file_okay=False, exists=True))
+@click.argument("results", metavar="DIR...", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True))
 @click.option("--labels", required=True, type=click.IntRange(min=1), metavar="N", help="The label count to draw.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="PNG", help="Image file to write.")
 def plot_curves(results, labels, out):
-    """Plot validation error against seconds of training, a line per AAE method, from the
-    curves.csv of a `ssaae bench label-efficiency` folder."""
+    """Plot validation error against seconds of training, a line per folder and AAE method, from
+    the curves.csv of `ssaae bench label-efficiency` folders."""
     plots_module()
     from .plots import time_to_accuracy
 

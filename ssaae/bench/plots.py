@@ -58,23 +58,27 @@ def label_efficiency(runs_csv, path):
     return save_figure(figure, path)
 
 
-def time_to_accuracy(out_dir, labels, path):
-    """Plot validation error against the seconds of training, one line per AAE method and epoch
-    budget, from the ``curves.csv`` of a results folder, at ``labels`` labeled rows.
+def time_to_accuracy(out_dirs, labels, path):
+    """Plot validation error against the seconds of training, one line per results folder, AAE
+    method and epoch budget, from the ``curves.csv`` of each folder of ``out_dirs``, at ``labels``
+    labeled rows.
 
     Each point is an epoch: its validation error (%) and seconds since the fit started, both
-    means over the seeds that ran it; the legend gives the number of seeds. Returns ``path``.
+    means over the seeds that ran it; the legend gives the number of seeds, and the folder's name
+    where there are several. Returns ``path``.
     """
-    curves = read_curves(out_dir)
-    curves = curves[curves["labels"] == labels]
-    if curves.empty:
-        raise ValueError(f"{out_dir} holds no validation curves of runs with {labels} labels")
     figure = Figure(figsize=FIGURE_SIZE, dpi=DPI, layout="constrained")
     axes = figure.subplots()
-    for (dataset, method, epochs), runs in curves.groupby(["dataset", "method", "epochs"], sort=False):
-        line = runs.groupby("epoch")[["seconds", "validation_error"]].mean()
-        axes.plot(line["seconds"], line["validation_error"], marker="o", markersize=3,
-                  label=f"{dataset} {method}, {epochs} epochs (n={runs['seed'].nunique()})")
+    for out_dir in out_dirs:
+        curves = read_curves(out_dir)
+        curves = curves[curves["labels"] == labels]
+        if curves.empty:
+            raise ValueError(f"{out_dir} holds no validation curves of runs with {labels} labels")
+        folder = f"{Path(out_dir).name}: " if len(out_dirs) > 1 else ""
+        for (dataset, method, epochs), runs in curves.groupby(["dataset", "method", "epochs"], sort=False):
+            line = runs.groupby("epoch")[["seconds", "validation_error"]].mean()
+            axes.plot(line["seconds"], line["validation_error"], marker="o", markersize=3,
+                      label=f"{folder}{dataset} {method}, {epochs} epochs (n={runs['seed'].nunique()})")
     axes.set_yscale("log")
     plain = FuncFormatter(lambda value, position: f"{value:g}")  # 2, 5, 10 rather than 2 x 10^0
     axes.yaxis.set_major_formatter(plain)
