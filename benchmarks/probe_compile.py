@@ -14,7 +14,7 @@ import torch
 
 from ssaae import SemiSupervisedAAEClassifier, load_dataset
 from ssaae.networks import AdversarialAutoencoder
-from ssaae.training import resolve_device, train
+from ssaae.training import train
 
 NETWORKS = ("encoder", "class_head", "style_head", "decoder", "class_discriminator", "style_discriminator")
 
@@ -36,8 +36,7 @@ def main():
     epochs = parser.parse_args().epochs
     data = load_dataset("mnist")
     estimator = SemiSupervisedAAEClassifier(max_iter=epochs)
-    device = resolve_device("cpu")
-    config, training = estimator._configs(*data.X_train.shape, 10, True, device)
+    config, training = estimator._configs(*data.X_train.shape, 10, True, torch.device("cpu"))
     X = torch.from_numpy(data.X_train)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {training.precision}, "
           f"batch_size {training.batch_size}")

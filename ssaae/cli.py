@@ -106,7 +106,7 @@ def fit(data, labels, epochs, seed, out, compare, label_column, data_dir, params
     """
     if out:
         check_writable(out)  # now rather than after the training
-    settings = _settings(params, random_state=seed, verbose=not quiet, max_iter=epochs)
+    settings = option_settings(params, random_state=seed, verbose=not quiet, max_iter=epochs)
     estimator = SemiSupervisedAAEClassifier().set_params(**settings)  # its ValueError lists the valid names
     if Path(data).suffix:
         if compare:
@@ -123,7 +123,7 @@ _OPTION_OF = {"random_state": "--seed", "verbose": "--quiet", "max_iter": "--epo
               "precision": "--precision", "device": "--device"}
 
 
-def _settings(params, **options):
+def option_settings(params, **options):
     """The estimator's parameters: the ``--param`` ones and those the options set (None: not given);
     a parameter that an option sets is refused as a ``--param``."""
     for name in params.keys() & options.keys():
@@ -233,7 +233,7 @@ def cluster(data, clusters, epochs, seed, out, model_out, data_dir, params, quie
     for path in (out, model_out):
         if path:
             check_writable(path)  # now rather than after the training
-    settings = _settings(params, n_clusters=clusters, random_state=seed, verbose=not quiet, max_iter=epochs)
+    settings = option_settings(params, n_clusters=clusters, random_state=seed, verbose=not quiet, max_iter=epochs)
     estimator = AAEClustering().set_params(**settings)  # its ValueError lists the valid names
     X = load_features(data) if Path(data).suffix else load_dataset(data, data_dir).X_train
     start = time.perf_counter()

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..classifier import SemiSupervisedAAEClassifier
-from ..cli import _settings, data_dir_option, parse_params, plots_module
+from ..cli import data_dir_option, option_settings, parse_params, plots_module
 from ..clustering import AAEClustering
 from ..datasets import load_dataset
 from ..training import resolve_device
@@ -41,7 +41,7 @@ def bench():
 def throughput(dataset, epochs, precision, device, params, data_dir):
     """Time epochs of training with the classifier's defaults (and the --param settings); print
     FLOP/s against the matmul peak and the phases' split."""
-    estimator = SemiSupervisedAAEClassifier().set_params(**_settings(params, precision=precision, device=device))
+    estimator = SemiSupervisedAAEClassifier().set_params(**option_settings(params, precision=precision, device=device))
     estimator._validate_params()
     data = load_dataset(dataset, data_dir)
     X, device = data.X_train, resolve_device(estimator.device)
