@@ -55,8 +55,8 @@ def _sizes(allow_empty):
     return accepts
 
 
-def _auto_or(accepts):
-    return lambda value: value == "auto" if isinstance(value, str) else accepts(value)
+def _or(word, accepts):
+    return lambda value: value == word if isinstance(value, str) else accepts(value)
 
 
 def _boolean(value):
@@ -88,8 +88,11 @@ suits any real values. ``"auto"`` picks bce when every feature is in [0, 1].""")
 Weight of a consistency term in the reconstruction phase: q(y|x) should not change under the
 input change of length ``consistency_radius`` it is most sensitive to (virtual adversarial
 training, Miyato et al. 2018). Not in the paper; 0 turns it off."""),
-    "consistency_radius": Parameter(_real(0), "a float >= 0", "float",
-                                    "Length of that input change, in the units of the (standardized) features."),
+    "consistency_radius": Parameter(_or("neighbors", _real(0)), "a float >= 0 or 'neighbors'", 'float or "neighbors"',
+                                    """\
+Length of that input change, in the units of the (standardized) features. ``"neighbors"`` gives
+each training row its own: a quarter of its distance to its 10th nearest training row (IMSAT,
+Hu et al. 2017), found once before the first epoch, small where the rows are dense."""),
     "consistency_rampup": Parameter(_integer(0), "an int >= 0", "int", """\
 Epochs over which the consistency weight rises to ``consistency_weight``; 0 applies it in full
 from the start."""),
@@ -112,11 +115,11 @@ adversarial steps (Adam's first beta is 0.9 and 0.5 likewise)."""),
     "learning_rate_decay": Parameter(_real(0, 1), "a float in [0, 1]", "float", """\
 Fraction of the epochs, at the end, over which every learning rate falls linearly towards 0
 (:func:`~ssaae.training.learning_rate_factor`). 0 keeps the rates constant."""),
-    "batch_size": Parameter(_auto_or(_integer(1)), "'auto' or an int >= 1", '"auto" or int', """\
+    "batch_size": Parameter(_or("auto", _integer(1)), "'auto' or an int >= 1", '"auto" or int', """\
 Rows per minibatch of the reconstruction and regularization phases. ``"auto"`` is
 ``min(500, n_samples // 20)`` (at least 2): 500, where matrix products run several times faster
 per row than at 100, unless that would leave fewer than 20 steps an epoch."""),
-    "labeled_batch_size": Parameter(_auto_or(_integer(1)), "'auto' or an int >= 1", '"auto" or int', """\
+    "labeled_batch_size": Parameter(_or("auto", _integer(1)), "'auto' or an int >= 1", '"auto" or int', """\
 Labeled rows, drawn with replacement, per semi-supervised step; ``"auto"`` is the size of the
 unlabeled minibatches, so that labeled and unlabeled rows weigh alike."""),
     "max_iter": Parameter(_integer(1), "an int >= 1", "int", "Epochs: passes over all rows of X."),

@@ -33,7 +33,7 @@ class TrainingConfig:
     precision: str = "fp32"
     optimizer: str = "adam"
     consistency_weight: float = 1.0  # the estimators pass their own defaults
-    consistency_radius: float = 2.0
+    consistency_radius: float | str = 2.0  # or "neighbors": neighbor_radii
     consistency_rampup: int = 0
     consistency_ramp: str = "linear"
     balance_weight: float = 0.0
@@ -194,18 +194,33 @@ def virtual_adversarial_loss(model, x, radius, generator):
     return divergence(radius * F.normalize(gradient, dim=1))
 
 
-def reconstruction_phase(model, optimizer, x_noisy, x, amp, config=None, generator=None):
+def neighbor_radii(X, neighbors=10, scale=0.25, batch_size=1024):
+    """``scale`` times each row's distance to its ``neighbors``-th nearest other row of ``X``: the
+    per-row consistency radius of IMSAT (Hu et al. 2017), small where the rows are dense. Exact,
+    in fp32, ``batch_size`` rows at a time.
+
+    >>> neighbor_radii(torch.tensor([[0.0], [1.0], [3.0]]), neighbors=1, scale=1.0)
+    tensor([1., 1., 2.])
+    """
+    with torch.autocast(X.device.type, enabled=False):
+        # the row itself is among the neighbors + 1 nearest, at distance 0
+        return scale * torch.cat([torch.cdist(rows, X).topk(neighbors + 1, largest=False).values[:, -1]
+                                  for rows in X.float().split(batch_size)])
+
+
+def reconstruction_phase(model, optimizer, x_noisy, x, amp, config=None, generator=None, radius=None):
     """Encoder and decoder learn to rebuild ``x`` from its noisy copy; with a ``config`` whose
     ``consistency_weight`` is not 0, the class head also learns to keep q(y|x) steady under
-    :func:`virtual_adversarial_loss`. Returns the loss and the detached encoder outputs, which the
-    discriminators reuse as samples of q(y) and q(z)."""
+    :func:`virtual_adversarial_loss`, of ``radius`` (a float, or one per row of shape (n, 1);
+    None: ``config.consistency_radius``). Returns the loss and the detached encoder outputs, which
+    the discriminators reuse as samples of q(y) and q(z)."""
     with amp:
         class_logits, style = model.encode(x_noisy)
         class_probs = class_logits.float().softmax(dim=1)
         loss = reconstruction_loss(model, model.decode(class_probs, style), x)
         if config is not None and config.consistency_weight:
             loss = loss + config.consistency_weight * virtual_adversarial_loss(
-                model, x, config.consistency_radius, generator)
+                model, x, config.consistency_radius if radius is None else radius, generator)
     _step(optimizer, loss)
     return loss.detach(), class_probs.detach(), style.detach()
 
@@ -275,22 +290,24 @@ def _with_noise(x, std, generator):
     return x + std * torch.randn(x.shape, generator=generator, device=x.device)
 
 
-def consistency_phase(model, optimizer, x, amp, config, generator):
+def consistency_phase(model, optimizer, x, amp, config, generator, radius):
     """The encoder and class head alone learn to keep q(y|x) steady under
-    :func:`virtual_adversarial_loss`: no decoder, no priors (the consistency-only baseline)."""
+    :func:`virtual_adversarial_loss` of ``radius``: no decoder, no priors (the consistency-only
+    baseline)."""
     with amp:
-        loss = config.consistency_weight * virtual_adversarial_loss(model, x, config.consistency_radius, generator)
+        loss = config.consistency_weight * virtual_adversarial_loss(model, x, radius, generator)
     _step(optimizer, loss)
     return loss.detach()
 
 
-def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled="aae"):
+def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled="aae", radii=None):
     """One pass over the rows of ``X`` (tensors on the model's device) in minibatches, each going
     through the phases ``unlabeled`` names, then the semi-supervised phase on a minibatch of
     ``X_labeled``. ``unlabeled`` is ``"aae"`` (the reconstruction and regularization phases),
     ``"consistency"`` (:func:`consistency_phase`) or None (the labels-only baseline);
-    ``X_labeled=None`` (clustering) skips the semi-supervised phase. Returns the mean loss of each
-    phase run."""
+    ``X_labeled=None`` (clustering) skips the semi-supervised phase. ``radii``: a consistency
+    radius for each row of ``X``, or None for ``config.consistency_radius``. Returns the mean loss
+    of each phase run."""
     model.train()
     amp = autocast(X.device, config.precision)
     phases = {"aae": PHASES[:3], "consistency": ("consistency",), None: ()}[unlabeled]
@@ -301,12 +318,13 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
         batches[-2:] = [torch.cat(batches[-2:])]
     for batch in batches:
         step_losses = []
+        radius = config.consistency_radius if radii is None else radii[batch, None]
         if unlabeled == "aae":
             x = X[batch]
             x_noisy = _with_noise(x, config.input_noise, generator)
             with record_function("reconstruction"):  # the phases by name, for the throughput benchmark's profile
                 reconstruction, class_probs, style = reconstruction_phase(
-                    model, optimizers["reconstruction"], x_noisy, x, amp, config, generator
+                    model, optimizers["reconstruction"], x_noisy, x, amp, config, generator, radius
                 )
             with record_function("regularization"):
                 step_losses += [reconstruction, *regularization_phase(
@@ -315,7 +333,7 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
                 )]
         elif unlabeled == "consistency":  # on clean rows and with the optimizer the term has in the AAE
             step_losses.append(consistency_phase(model, optimizers["reconstruction"], X[batch], amp, config,
-                                                 generator))
+                                                 generator, radius))
         if X_labeled is not None:
             with record_function("semi_supervised"):
                 labeled = torch.randint(len(X_labeled), (config.labeled_batch_size,), generator=generator,
@@ -330,7 +348,8 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
 
 def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="aae", callback=None):
     """The whole training run: ``config.epochs`` epochs of :func:`train_epoch`, the learning rates
-    following :func:`learning_rate_factor` and the consistency weight :func:`consistency_factor`.
+    following :func:`learning_rate_factor` and the consistency weight :func:`consistency_factor`;
+    ``config.consistency_radius="neighbors"`` first finds each row's :func:`neighbor_radii`.
 
     Parameters
     ----------
@@ -353,7 +372,7 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
     -------
     list of dict
         One dict per epoch run: the mean loss of each phase, and ``seconds``, the wall-clock time
-        since the training started.
+        since the training started (the neighbor radii included).
 
     Examples
     --------
@@ -366,6 +385,7 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
     """
     start = time.perf_counter()
     optimizers = make_optimizers(model, config)
+    radii = neighbor_radii(X) if config.consistency_weight and config.consistency_radius == "neighbors" else None
     history = []
     for epoch in range(config.epochs):
         set_learning_rates(optimizers, learning_rate_factor(epoch, config.epochs, config.learning_rate_drops,
@@ -373,7 +393,7 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
         weight = config.consistency_weight * consistency_factor(epoch, config.consistency_rampup,
                                                                 config.consistency_ramp)
         losses = train_epoch(model, optimizers, X, X_labeled, labels, replace(config, consistency_weight=weight),
-                             generator, unlabeled=unlabeled)
+                             generator, unlabeled=unlabeled, radii=radii)
         history.append({**losses, "seconds": time.perf_counter() - start})  # the losses' .tolist() synced
         if callback is not None and callback(epoch, history[-1]):
             break

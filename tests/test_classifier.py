@@ -167,7 +167,7 @@ BAD_VALUES = {
     "input_noise": [-1, "loud", float("nan")],
     "batch_norm": ["yes", 2],
     "consistency_weight": [-1.0, "strong"],
-    "consistency_radius": [-0.5],
+    "consistency_radius": [-0.5, "knn", "Neighbors"],
     "consistency_rampup": [-1, 1.5, True],
     "consistency_ramp": ["cosine"],
     "balance_weight": [-5.0],

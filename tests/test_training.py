@@ -14,6 +14,7 @@ from ssaae.training import (
     imbalance,
     learning_rate_factor,
     make_optimizers,
+    neighbor_radii,
     reconstruction_phase,
     regularization_phase,
     resolve_device,
@@ -250,6 +251,39 @@ def test_virtual_adversarial_change_is_found_as_well_in_bf16_as_in_fp32(model):
         with autocast(torch.device("cpu"), precision):
             losses[precision] = virtual_adversarial_loss(model, x, 0.5, torch.Generator().manual_seed(0)).item()
     assert losses["bf16"] > 0.8 * losses["fp32"] > 0
+
+
+def test_neighbor_radii_are_a_quarter_of_the_distance_to_the_tenth_nearest_other_row():
+    X = torch.rand(300, N_FEATURES)
+    distances = torch.cdist(X.double(), X.double()).sort(dim=1).values[:, 10]  # column 0: the row itself
+    assert torch.allclose(neighbor_radii(X, batch_size=64).double(), 0.25 * distances, atol=1e-5)
+
+
+def test_virtual_adversarial_radius_can_differ_by_row(model):
+    x = torch.rand(8, N_FEATURES)
+
+    def loss(radius):
+        return virtual_adversarial_loss(model, x, radius, torch.Generator().manual_seed(0)).item()
+
+    assert loss(torch.full((8, 1), 0.5)) == pytest.approx(loss(0.5), rel=1e-5)
+    assert loss(torch.tensor([[0.5]] * 4 + [[0.0]] * 4)) == pytest.approx(loss(0.5) / 2, rel=0.3)  # half the rows
+    assert loss(torch.zeros(8, 1)) == pytest.approx(0, abs=1e-7)
+
+
+@pytest.mark.parametrize("unlabeled", ["aae", "consistency"])
+def test_neighbors_radius_trains_each_row_with_its_own(unlabeled):
+    """Rows that each have 10 copies are 0 away from their 10th neighbour: "neighbors" trains them
+    as radius 0 does, not as the fixed radius."""
+    X = torch.rand(20, N_FEATURES).round().repeat(11, 1)
+    histories = {}
+    for radius in ("neighbors", 0.0, 2.0):
+        torch.manual_seed(0)
+        model = AdversarialAutoencoder(AAEConfig(N_FEATURES, N_CLASSES, STYLE_DIM, (16,), (8,)))
+        config = TrainingConfig(epochs=2, batch_size=55, consistency_weight=10.0, consistency_radius=radius)
+        histories[radius] = train(model, X, config, torch.Generator().manual_seed(0), unlabeled=unlabeled)
+    losses = {radius: [{k: v for k, v in record.items() if k != "seconds"} for record in history]
+              for radius, history in histories.items()}
+    assert losses["neighbors"] == losses[0.0] != losses[2.0]
 
 
 def test_imbalance_is_zero_for_equal_use_and_log_k_when_one_category_takes_all():
