@@ -87,6 +87,8 @@ def cases():
         *[["predict", f"crafted-{n}.pt", "ok.csv"] for n in ("lacks", "wrongtype", "badparam", "nostate")],
         ["predict", "good.pt", "header.csv"], ["predict", "good.pt", "text.csv"], ["predict", "good.pt", "absent.csv"],
         ["predict", "good.pt", "ok.csv", "--out", "ro/p.csv"], ["predict", "good.pt", "ok.csv", "--out", "absent/p.csv"],
+        ["score", "good.pt", "wide.npy"], ["score", "cut.pt", "ok.csv"], ["score", "absent.pt", "ok.csv"],
+        ["score", "good.pt", "text.csv"], ["score", "good.pt", "ok.csv", "--out", "ro/s.csv"],
         ["cluster", "digits", "--clusters", "0", "--out", "x.csv"], ["cluster", "digits", "--out", "ro/x.csv"],
         ["cluster", "digits", "--out", "x.csv", "--model-out", "absent/m.pt"], ["cluster", "header.csv", "--out", "x.csv"],
         ["cluster", "digits"],

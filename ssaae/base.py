@@ -18,7 +18,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from .networks import AAEConfig, AdversarialAutoencoder, model_from_data, model_to_data
-from .training import TrainingConfig, available_memory, encode_dataset, resolve_device, resolve_precision, train
+from .training import (
+    TrainingConfig,
+    available_memory,
+    encode_dataset,
+    resolve_device,
+    resolve_precision,
+    train,
+    typicality,
+)
 
 
 @dataclass(frozen=True)
@@ -296,6 +304,21 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, style_dim)
         """
         return self._encode(X)[1].numpy()
+
+    def score_samples(self, X):
+        """How typical each row is of the training rows, higher for more typical ones, as in
+        scikit-learn's ``IsolationForest``: an anomaly score from what training keeps small, minus
+        the sum of the row's reconstruction error from its own code (binary cross-entropy or
+        squared error of the standardized features, summed), ``|z|^2 / 2`` of its style code and
+        ``-log max q(y|x)``. The reconstruction usually dominates.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        return typicality(self.model_, self._standardized(X)).numpy()
 
     @torch.no_grad()
     def reconstruct(self, X):

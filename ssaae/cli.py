@@ -163,13 +163,37 @@ def _fit_file(estimator, path, labels, seed, label_column):
                f"(trained in {time.perf_counter() - start:.1f} s)")
 
 
+def _model_and_rows(function):
+    """The arguments and options `predict` and `score` share: a model file, rows to apply it to,
+    and where to write the CSV."""
+    for decorator in reversed([
+        click.argument("model", type=click.Path(dir_okay=False)),
+        click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False)),
+        click.option("--out", type=click.Path(dir_okay=False), metavar="CSV",
+                     help="CSV file to write.  [default: standard output]"),
+        click.option("--label-column", default="label", show_default=True, metavar="NAME",
+                     help="A CSV column to leave out, as `ssaae fit --label-column` reads it."),
+    ]):
+        function = decorator(function)
+    return function
+
+
+def _load_model_and_rows(model, input_path, out, label_column):
+    if out:
+        check_writable(out)
+    return load_model(model), load_features(input_path, label_column)
+
+
+def _print_or_write(table, out, what):
+    if out:
+        _write_csv(table, out)
+        click.echo(f"wrote {len(table)} {what} to {out}")
+    else:
+        click.echo(table.to_csv(index=False), nl=False)
+
+
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
-@click.option("--out", type=click.Path(dir_okay=False), metavar="CSV",
-              help="CSV file to write.  [default: standard output]")
-@click.option("--label-column", default="label", show_default=True, metavar="NAME",
-              help="A CSV column to leave out, as `ssaae fit --label-column` reads it.")
+@_model_and_rows
 def predict(model, input_path, out, label_column):
     """Predict the class (or cluster) of each row of a file with a saved model.
 
@@ -178,20 +202,26 @@ def predict(model, input_path, out, label_column):
     column per class; for a clustering model, a `cluster` column and a `probability_<k>` column
     per cluster.
     """
-    if out:
-        check_writable(out)
-    estimator = load_model(model)
-    X = load_features(input_path, label_column)
+    estimator, X = _load_model_and_rows(model, input_path, out, label_column)
     if isinstance(estimator, AAEClustering):
         table = _cluster_table(estimator, X)
     else:
         table = pd.DataFrame(estimator.predict_proba(X), columns=[f"proba_{name}" for name in estimator.classes_])
         table.insert(0, "prediction", estimator.predict(X))
-    if out:
-        _write_csv(table, out)
-        click.echo(f"wrote {len(table)} predictions to {out}")
-    else:
-        click.echo(table.to_csv(index=False), nl=False)
+    _print_or_write(table, out, "predictions")
+
+
+@main.command()
+@_model_and_rows
+def score(model, input_path, out, label_column):
+    """Score how typical each row of a file is of a saved model's training rows: anomaly scores.
+
+    MODEL and INPUT as for `ssaae predict`. The output is a CSV with a `score` column, the
+    estimator's `score_samples`: higher for more typical rows, lowest for the odd ones (a poor
+    reconstruction, or codes far from the priors).
+    """
+    estimator, X = _load_model_and_rows(model, input_path, out, label_column)
+    _print_or_write(pd.DataFrame({"score": estimator.score_samples(X)}), out, "scores")
 
 
 def _cluster_table(estimator, X):

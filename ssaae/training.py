@@ -167,10 +167,12 @@ def _step(optimizer, loss):
     optimizer.step()
 
 
-def reconstruction_loss(model, output, target):
+def reconstruction_errors(model, output, target):
+    """Each row's reconstruction loss: binary cross-entropy summed over the features (``output``
+    holds logits), or squared error for real-valued features."""
     if model.config.binary_features:
-        return F.binary_cross_entropy_with_logits(output.float(), target, reduction="none").sum(1).mean()
-    return F.mse_loss(output.float(), target, reduction="none").sum(1).mean()
+        return F.binary_cross_entropy_with_logits(output.float(), target, reduction="none").sum(1)
+    return F.mse_loss(output.float(), target, reduction="none").sum(1)
 
 
 def virtual_adversarial_loss(model, x, radius, generator):
@@ -217,7 +219,7 @@ def reconstruction_phase(model, optimizer, x_noisy, x, amp, config=None, generat
     with amp:
         class_logits, style = model.encode(x_noisy)
         class_probs = class_logits.float().softmax(dim=1)
-        loss = reconstruction_loss(model, model.decode(class_probs, style), x)
+        loss = reconstruction_errors(model, model.decode(class_probs, style), x).mean()
         if config is not None and config.consistency_weight:
             loss = loss + config.consistency_weight * virtual_adversarial_loss(
                 model, x, config.consistency_radius if radius is None else radius, generator)
@@ -412,3 +414,22 @@ def encode_dataset(model, X, batch_size=4096):
         probs.append(class_logits.softmax(dim=1).cpu())
         styles.append(style.cpu())
     return torch.cat(probs), torch.cat(styles)
+
+
+@torch.no_grad()
+def typicality(model, X, batch_size=4096):
+    """How well each row of ``X`` (a CPU float tensor) fits what training made of the rows, higher
+    for a better fit: minus the sum of its reconstruction error (:func:`reconstruction_errors`,
+    decoding q(y|x) and z as training does), ``|z|^2 / 2`` (the style's negative log-density
+    under N(0, I), up to a constant) and ``-log max q(y|x)`` (how far the class code is from
+    one-hot). In fp32, so that a row's score does not depend on its batch."""
+    model.eval()
+    device = next(model.parameters()).device
+    scores = []
+    for x in X.split(batch_size):
+        x = x.to(device)
+        class_logits, style = model.encode(x)
+        costs = (reconstruction_errors(model, model.decode(class_logits.softmax(dim=1), style), x)
+                 + style.square().sum(1) / 2 - class_logits.log_softmax(dim=1).max(1).values)
+        scores.append(-costs.cpu())
+    return torch.cat(scores)

@@ -196,6 +196,19 @@ def test_predict_without_out_writes_the_csv_to_standard_output(trained, digits, 
     np.testing.assert_array_equal(predictions["prediction"], load_model(model).predict(digits.X_test[:5]))
 
 
+# score
+
+def test_score_writes_each_rows_anomaly_score(trained, digits, tmp_path):
+    _, model = trained
+    path = write_csv(tmp_path / "test.csv", digits.X_test, digits.y_test)
+    result = run("score", model, path, "--out", tmp_path / "scores.csv")
+    assert result.exit_code == 0, result.output
+    assert f"wrote {len(digits.X_test)} scores" in result.stdout
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert list(scores.columns) == ["score"]
+    np.testing.assert_allclose(scores["score"], load_model(model).score_samples(digits.X_test), rtol=1e-6)
+
+
 # datasets
 
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason=f"MNIST IDX files not found in {SHARED_MNIST}")
@@ -239,10 +252,11 @@ def test_labels_of_a_single_class_are_a_one_line_error_from_the_estimator(digits
     assert_one_line_error(run("fit", path, *TINY, "--quiet"), "1 class")
 
 
-def test_predict_input_with_the_wrong_number_of_features_is_a_one_line_error(trained, digits, tmp_path):
+@pytest.mark.parametrize("command", ["predict", "score"])
+def test_model_input_with_the_wrong_number_of_features_is_a_one_line_error(trained, digits, tmp_path, command):
     _, model = trained
     path = write_csv(tmp_path / "narrow.csv", digits.X_test[:, :10], None)
-    assert_one_line_error(run("predict", model, path), "10 features", "expecting 64")
+    assert_one_line_error(run(command, model, path), "10 features", "expecting 64")
 
 
 def test_predict_with_a_file_that_is_not_a_model_is_a_one_line_error(digits, tmp_path):
@@ -293,6 +307,7 @@ def test_a_param_that_an_option_sets_is_refused_naming_the_option(no_training, p
     assert_one_line_error(run("fit", "digits", "--param", param), param.partition("=")[0], option)
 
 
-def test_predict_with_a_missing_model_is_a_one_line_error(digits, tmp_path):
+@pytest.mark.parametrize("command", ["predict", "score"])
+def test_a_missing_model_is_a_one_line_error(digits, tmp_path, command):
     path = write_csv(tmp_path / "test.csv", digits.X_test, None)
-    assert_one_line_error(run("predict", tmp_path / "absent.pt", path), "absent.pt")
+    assert_one_line_error(run(command, tmp_path / "absent.pt", path), "absent.pt")

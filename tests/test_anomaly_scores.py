@@ -1,0 +1,48 @@
+"""score_samples: both estimators' anomaly scores, higher for rows like the training rows."""
+
+import numpy as np
+import pytest
+import torch
+from helpers import TINY
+from sklearn.metrics import roc_auc_score
+from torch.nn import functional as F
+
+from ssaae import AAEClustering, SemiSupervisedAAEClassifier
+from ssaae.networks import AAEConfig, AdversarialAutoencoder
+from ssaae.training import typicality
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+# Trained long enough for the style codes to match the prior: until they do, a row's style term
+# says little about how typical it is (measured: it can even rank unseen digits first).
+SETTINGS = {"hidden_layer_sizes": (128,), "discriminator_layer_sizes": (64,), "style_dim": 2, "batch_size": 16,
+            "max_iter": 50, "random_state": 0}
+ESTIMATORS = [AAEClustering(**SETTINGS, n_clusters=3), SemiSupervisedAAEClassifier(**SETTINGS)]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda estimator: type(estimator).__name__)
+def test_a_model_of_two_digits_scores_them_above_the_others(digits, estimator):
+    """The one-class protocol (here with two digits, which the classifier needs): train on some
+    digits, and their unseen rows rank above the rest."""
+    known = digits.y_train < 2
+    estimator.fit(digits.X_train[known], digits.y_train[known])
+    scores = estimator.score_samples(digits.X_test)
+    assert scores.shape == (len(digits.X_test),)
+    assert roc_auc_score(digits.y_test < 2, scores) > 0.95
+
+
+def test_score_samples_of_a_row_does_not_depend_on_the_other_rows(digits):
+    model = AAEClustering(**TINY, n_clusters=3, random_state=0).fit(digits.X_train)
+    np.testing.assert_array_equal(model.score_samples(digits.X_test[:5]), model.score_samples(digits.X_test)[:5])
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_typicality_is_minus_reconstruction_error_style_energy_and_class_surprise(binary):
+    torch.manual_seed(0)
+    model = AdversarialAutoencoder(AAEConfig(6, 3, 2, (8,), (8,), binary_features=binary)).eval()
+    x = torch.rand(5, 6)
+    with torch.no_grad():
+        logits, style = model.encode(x)
+        output = model.decode(logits.softmax(1), style)
+        error = (F.binary_cross_entropy_with_logits(output, x, reduction="none") if binary else (output - x) ** 2)
+        expected = -(error.sum(1) + (style**2).sum(1) / 2 - logits.softmax(1).max(1).values.log())
+    torch.testing.assert_close(typicality(model, x, batch_size=2), expected)
