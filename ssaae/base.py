@@ -84,6 +84,9 @@ PARAMETERS = {
     "discriminator_layer_sizes": Parameter(_sizes(False), "a non-empty tuple of ints >= 1", "tuple of int",
                                            "Hidden ReLU layers of each discriminator."),
     "style_dim": Parameter(_integer(1), "an int >= 1", "int", "Size of the continuous style code z."),
+    "transform_code": Parameter(_one_of("style", "full"), "'style' or 'full'", '{"style", "full"}', """\
+What ``transform`` returns: the style code z, or the full code, the class (or cluster)
+probabilities q(y|x) followed by z, for a reduction of the features that keeps the class."""),
     "reconstruction_loss": Parameter(_one_of("auto", "bce", "mse"), "'auto', 'bce' or 'mse'",
                                      '{"auto", "bce", "mse"}', """\
 Binary cross-entropy suits features in [0, 1] (images); squared error on standardized features
@@ -294,16 +297,18 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     @property
     def _n_features_out(self):
-        return self.style_dim
+        return self.style_dim + (len(self._categories) if self.transform_code == "full" else 0)
 
     def transform(self, X):
-        """Style codes z of each row: the continuous part of the latent code.
+        """Style codes z of each row, the continuous part of the latent code; with
+        ``transform_code="full"``, the class (or cluster) probabilities first, then z.
 
         Returns
         -------
-        ndarray of shape (n_samples, style_dim)
+        ndarray of shape (n_samples, style_dim), or (n_samples, n_categories + style_dim)
         """
-        return self._encode(X)[1].numpy()
+        probabilities, style = self._encode(X)
+        return (torch.cat([probabilities, style], dim=1) if self.transform_code == "full" else style).numpy()
 
     def score_samples(self, X):
         """How typical each row is of the training rows, higher for more typical ones, as in

@@ -45,7 +45,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
     """
 
     def __init__(self, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(256, 256),
-                 style_dim=10, reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
+                 style_dim=10, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
                  consistency_weight=100.0, consistency_radius=2.0, consistency_rampup=8, consistency_ramp="sigmoid",
                  balance_weight=5.0,
                  reconstruction_lr=1e-3, regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam",

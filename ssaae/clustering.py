@@ -37,7 +37,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
     """
 
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
-                 style_dim=3, reconstruction_loss="auto", input_noise=0.3, batch_norm=False,
+                 style_dim=3, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=False,
                  consistency_weight=150.0, consistency_radius=2.0, consistency_rampup=3, consistency_ramp="linear",
                  balance_weight=5.0,
                  reconstruction_lr=1e-3, regularization_lr=1e-3, optimizer="adam", learning_rate_drops=(),

@@ -84,7 +84,7 @@ def style_space(model, X, y, path):
     y : array-like of shape (n_samples,)
         The label of each row, ``-1`` for an unlabeled one (drawn in grey).
     """
-    style = model.transform(X)
+    style = model.transform(X)[:, -model.style_dim:]  # the style is last whatever transform_code says
     y = np.asarray(y)
     if style.shape[1] < 2:
         raise ValueError(f"the style space has {style.shape[1]} dimension; a scatter needs at least 2")

@@ -69,6 +69,14 @@ def test_transform_gives_style_codes(fitted, digits):
     assert fitted.get_feature_names_out().tolist() == [f"semisupervisedaaeclassifier{i}" for i in range(3)]
 
 
+def test_transform_of_the_full_code_gives_class_probabilities_then_style(fitted, digits):
+    full = clone(fitted).set_params(transform_code="full")
+    full.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})  # the same fitted networks
+    np.testing.assert_array_equal(full.transform(digits.X_test),
+                                  np.hstack([fitted.predict_proba(digits.X_test), fitted.transform(digits.X_test)]))
+    assert len(full.get_feature_names_out()) == 10 + 3
+
+
 def test_sample_decodes_images_of_the_requested_classes(fitted):
     X, y = fitted.sample(12, y=7)
     assert X.shape == (12, 64)
@@ -163,6 +171,7 @@ BAD_VALUES = {
     "hidden_layer_sizes": ["abc", (), (0,), (10.5,), 100],
     "discriminator_layer_sizes": [(-1,), None],
     "style_dim": ["abc", 2.5, -2, 0, True],
+    "transform_code": ["both", 1],
     "reconstruction_loss": ["l1", 1],
     "input_noise": [-1, "loud", float("nan")],
     "batch_norm": ["yes", 2],

@@ -141,6 +141,16 @@ def test_style_space_colours_each_class_with_its_own_colour(classifier, digits, 
     assert all(has_colour(png, colour) for colour in TAB10)
 
 
+def test_style_space_of_a_model_transforming_to_the_full_code_draws_the_same_style(classifier, digits, tmp_path):
+    style = read_png(style_space(classifier, digits.X_test, digits.y_test, tmp_path / "style.png"))
+    classifier.set_params(transform_code="full")
+    try:
+        full = read_png(style_space(classifier, digits.X_test, digits.y_test, tmp_path / "full.png"))
+    finally:
+        classifier.set_params(transform_code="style")
+    np.testing.assert_array_equal(full, style)
+
+
 def test_style_space_draws_unlabeled_rows_in_grey(classifier, digits, tmp_path):
     def grey_pixels(y):
         png = read_png(style_space(classifier, digits.X_test, y, tmp_path / "style.png"))
