@@ -1,5 +1,6 @@
-"""The ``ssaae bench`` commands: training speed, label efficiency and clustering, and the plot of a
-label-efficiency run. The main ``ssaae`` command loads this module only when ``bench`` is asked for."""
+"""The ``ssaae bench`` commands: training speed, label efficiency, clustering and one-class anomaly
+scores, and the plots of label-efficiency runs. The main ``ssaae`` command loads this module only
+when ``bench`` is asked for."""
 
 import functools
 import platform
@@ -15,7 +16,7 @@ from ..cli import data_dir_option, option_settings, parse_params, plots_module
 from ..clustering import AAEClustering
 from ..datasets import load_dataset
 from ..training import resolve_device
-from . import clustering, label_efficiency
+from . import clustering, label_efficiency, one_class
 from .data import dataset_name
 from .throughput import measure_throughput
 
@@ -27,7 +28,8 @@ def _split_names(context, option, values):
 
 @click.group()
 def bench():
-    """Benchmarks: training speed, test error against the number of labels, and clustering."""
+    """Benchmarks: training speed, test error against the number of labels, clustering and
+    one-class anomaly detection."""
 
 
 @bench.command()
@@ -55,18 +57,19 @@ def throughput(dataset, epochs, precision, device, params, data_dir):
         click.echo(line)
 
 
-def _benchmark_command(benchmark, estimator, size, default_sizes, size_help, out_suffix):
+def _benchmark_command(benchmark, estimator, size, default_sizes, size_help, out_suffix, least_size=1):
     """Make the decorated function, whose docstring is the help, a command running ``benchmark``
     (a module with METHODS, EPOCHS, run_benchmark, summarize and summary_tables); ``--<size>`` (labels,
-    clusters) is what its runs vary besides the method and the seed."""
+    clusters, classes), integers from ``least_size``, is what its runs vary besides the method and the seed."""
     options = [
         click.option("--dataset", default="mnist", show_default=True, metavar="NAME|FILE",
                      help="Data set to train and score on, or a .csv or .npy file of labeled rows (split "
                           "60/20/20 into train, validation and test; rows labeled -1 left out)."),
         click.option("--label-column", default="label", show_default=True, metavar="NAME",
                      help="The label column of a CSV file."),
-        click.option(f"--{size}", "sizes", multiple=True, default=default_sizes, show_default=True,
-                     type=click.IntRange(min=1), metavar="N", help=f"{size_help} Repeatable."),
+        click.option(f"--{size}", "sizes", multiple=True, default=default_sizes, show_default=bool(default_sizes),
+                     type=int if least_size is None else click.IntRange(min=least_size), metavar="N",
+                     help=size_help),
         click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1), metavar="S",
                      help=f"Runs per method and --{size} value, with seeds 0 to S-1."),
         click.option("--methods", multiple=True, callback=_split_names, metavar="NAMES",
@@ -115,7 +118,7 @@ def _run_benchmark(benchmark, size, out_suffix, dataset, label_column, sizes, se
 
 @bench.command("label-efficiency")
 @_benchmark_command(label_efficiency, SemiSupervisedAAEClassifier, "labels", (100, 1000),
-                    "Labeled training rows of a run.", "")
+                    "Labeled training rows of a run. Repeatable.", "")
 def bench_label_efficiency():
     """Test error against the number of labels: the AAE and baselines, over several seeds.
 
@@ -126,7 +129,7 @@ def bench_label_efficiency():
 
 
 @bench.command("clustering")
-@_benchmark_command(clustering, AAEClustering, "clusters", (16, 30), "Clusters of a run.", "-clustering")
+@_benchmark_command(clustering, AAEClustering, "clusters", (16, 30), "Clusters of a run. Repeatable.", "-clustering")
 def bench_clustering():
     """Unsupervised clusters against the classes: the AAE and k-means, over cluster counts and seeds.
 
@@ -135,6 +138,20 @@ def bench_clustering():
     many clusters as classes, the accuracy under the best one-to-one matching. Each finished run
     is appended to DIR/runs.csv at once and DIR/results.md is rewritten from it. Run the same
     command again to resume: runs already in runs.csv are skipped.
+    """
+
+
+@bench.command("one-class")
+@_benchmark_command(one_class, AAEClustering, "classes", (), "A normal class, as the data set labels it. "
+                    "Repeatable.  [default: every class]", "-one-class", least_size=None)
+def bench_one_class():
+    """Anomaly scores by the one-class protocol: train on one class, score the rest; AUROC.
+
+    For each normal class and seed, each method (the AAE's score_samples, IsolationForest, a plain
+    autoencoder) learns from that class's training rows alone and scores the validation and test
+    splits; the AUROC takes the normal class as positive. Each finished run is appended to
+    DIR/runs.csv at once and DIR/results.md is rewritten from it. Run the same command again to
+    resume: runs already in runs.csv are skipped.
     """
 
 
