@@ -169,7 +169,7 @@ def test_resolve_device_refuses_unknown_and_absent_devices(device, message):
 def test_train_runs_the_epochs_with_their_learning_rates_and_consistency_weights(model, monkeypatch):
     seen = []
 
-    def epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled):
+    def epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled, radii):
         seen.append((optimizers["reconstruction"].param_groups[0]["lr"], config.consistency_weight))
         return {"reconstruction": 0.0}
 
