@@ -33,13 +33,12 @@ from pathlib import Path
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
-from tqdm.auto import tqdm
 
 from ..classifier import SemiSupervisedAAEClassifier
 from ..datasets import make_semisupervised
 from .baselines import ConsistencyOnlyAAEClassifier, LabelsOnlyAAEClassifier
 from .data import benchmark_dataset
-from .runs import RunsFile, check_settings, estimator_settings, run_grid, run_lock, write_results
+from .runs import RunsFile, check_settings, estimator_settings, run_each, run_grid, write_results
 from .tables import budget_cell, markdown_table, metric_cell, summarize_runs
 
 RUNS_FILE = RunsFile("label-efficiency", {
@@ -227,20 +226,18 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
     check_settings(out_dir, {name: estimator_settings(estimator) for name, estimator in estimators.items()},
                    finished_methods={run[1] for run in finished})
     write_summary(out_dir, command)
-    with tqdm(pending, desc=f"{data.name} runs", unit="run", disable=not progress) as bar:
-        for run in bar:
-            _, name, n_labels, seed, _ = run
-            with run_lock(out_dir, *run) as held:
-                if not held or run in RUNS_FILE.finished(runs_csv):
-                    continue  # another process has this run, or has finished it
-                bar.set_postfix_str(f"{name}, {n_labels} labels, seed {seed}")
-                estimator = METHODS[name](random_state=seed, **aae_params)
-                scores, curve = _train_and_score(estimator, data, subsets[n_labels, seed])
-                key = dict(zip(RUNS_FILE.key, run))
-                for point in curve:
-                    CURVES_FILE.append(out_dir / "curves.csv", {**key, **point, "finished_at": scores["finished_at"]})
-                RUNS_FILE.append(runs_csv, {**key, **scores})
-            write_summary(out_dir, command)
+
+    def run_one(run):
+        _, name, n_labels, seed, _ = run
+        estimator = METHODS[name](random_state=seed, **aae_params)
+        scores, curve = _train_and_score(estimator, data, subsets[n_labels, seed])
+        for point in curve:  # before the run's row: a curve without its run is left out when read
+            CURVES_FILE.append(out_dir / "curves.csv", {**dict(zip(RUNS_FILE.key, run)), **point,
+                                                        "finished_at": scores["finished_at"]})
+        return scores
+
+    run_each(out_dir, RUNS_FILE, pending, run_one, lambda run: f"{run[1]}, {run[2]} labels, seed {run[3]}",
+             lambda: write_summary(out_dir, command), f"{data.name} runs", progress)
     return read_runs(runs_csv)
 
 

@@ -28,11 +28,10 @@ from sklearn.ensemble import IsolationForest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.neural_network import MLPRegressor
-from tqdm.auto import tqdm
 
 from ..clustering import AAEClustering
 from .data import benchmark_dataset
-from .runs import RunsFile, check_settings, estimator_settings, run_grid, run_lock, write_results
+from .runs import RunsFile, check_settings, estimator_settings, run_each, run_grid, write_results
 from .tables import budget_cell, markdown_table, metric_cell, summarize_runs
 
 RUNS_FILE = RunsFile("one-class", {
@@ -132,16 +131,10 @@ def run_benchmark(dataset="mnist", classes=(), seeds=5, methods=tuple(METHODS), 
     check_settings(out_dir, {name: estimator_settings(METHODS[name](None, aae_params)) for name in methods},
                    finished_methods={run[1] for run in finished})
     write_summary(out_dir, command)
-    with tqdm(pending, desc=f"{data.name} one-class runs", unit="run", disable=not progress) as bar:
-        for run in bar:
-            _, name, normal, seed, _ = run
-            with run_lock(out_dir, *run) as held:
-                if not held or run in RUNS_FILE.finished(runs_csv):
-                    continue  # another process has this run, or has finished it
-                bar.set_postfix_str(f"{name}, class {normal}, seed {seed}")
-                scores = _train_and_score(METHODS[name](seed, aae_params), data, normal)
-                RUNS_FILE.append(runs_csv, {**dict(zip(RUNS_FILE.key, run)), **scores})
-            write_summary(out_dir, command)
+    run_each(out_dir, RUNS_FILE, pending,
+             lambda run: _train_and_score(METHODS[run[1]](run[3], aae_params), data, run[2]),
+             lambda run: f"{run[1]}, class {run[2]}, seed {run[3]}", lambda: write_summary(out_dir, command),
+             f"{data.name} one-class runs", progress)
     return read_runs(runs_csv)
 
 

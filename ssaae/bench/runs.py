@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
+from tqdm.auto import tqdm
 
 from ..files import atomic_write
 from ..training import native_bf16
@@ -160,6 +161,22 @@ def run_lock(out_dir, *key):
         yield held is not None
         if held is not None:
             path.unlink(missing_ok=True)  # missing where the file held was one another process had removed
+
+
+def run_each(out_dir, runs_file, pending, run_one, describe, write_summary, desc, progress=True):
+    """Do each of the ``pending`` runs (keys of ``runs_file``) that no other process holds or has
+    finished, under its :func:`run_lock`, with a progress bar: ``run_one(run)`` trains and scores
+    and returns the rest of its row, appended to ``out_dir/runs.csv`` at once; ``describe(run)`` is
+    the bar's note on the run; ``write_summary()`` rewrites results.md after each run."""
+    runs_csv = Path(out_dir) / "runs.csv"
+    with tqdm(pending, desc=desc, unit="run", disable=not progress) as bar:
+        for run in bar:
+            with run_lock(out_dir, *run) as held:
+                if not held or run in runs_file.finished(runs_csv):
+                    continue  # another process has this run, or has finished it
+                bar.set_postfix_str(describe(run))
+                runs_file.append(runs_csv, {**dict(zip(runs_file.key, run)), **run_one(run)})
+            write_summary()
 
 
 # What a run's key (epochs, clusters, seed) or the machine sets, not the method's settings.
