@@ -204,25 +204,26 @@ def neighbor_radii(X, neighbors=10, scale=0.25, batch_size=1024):
     >>> neighbor_radii(torch.tensor([[0.0], [1.0], [3.0]]), neighbors=1, scale=1.0)
     tensor([1., 1., 2.])
     """
+    X = X.float()
     with torch.autocast(X.device.type, enabled=False):
         # the row itself is among the neighbors + 1 nearest, at distance 0
         return scale * torch.cat([torch.cdist(rows, X).topk(neighbors + 1, largest=False).values[:, -1]
-                                  for rows in X.float().split(batch_size)])
+                                  for rows in X.split(batch_size)])
 
 
 def reconstruction_phase(model, optimizer, x_noisy, x, amp, config=None, generator=None, radius=None):
     """Encoder and decoder learn to rebuild ``x`` from its noisy copy; with a ``config`` whose
     ``consistency_weight`` is not 0, the class head also learns to keep q(y|x) steady under
-    :func:`virtual_adversarial_loss`, of ``radius`` (a float, or one per row of shape (n, 1);
-    None: ``config.consistency_radius``). Returns the loss and the detached encoder outputs, which
-    the discriminators reuse as samples of q(y) and q(z)."""
+    :func:`virtual_adversarial_loss` of ``radius`` (a float, or one per row of shape (n, 1)).
+    Returns the loss and the detached encoder outputs, which the discriminators reuse as samples
+    of q(y) and q(z)."""
     with amp:
         class_logits, style = model.encode(x_noisy)
         class_probs = class_logits.float().softmax(dim=1)
         loss = reconstruction_errors(model, model.decode(class_probs, style), x).mean()
         if config is not None and config.consistency_weight:
             loss = loss + config.consistency_weight * virtual_adversarial_loss(
-                model, x, config.consistency_radius if radius is None else radius, generator)
+                model, x, radius, generator)
     _step(optimizer, loss)
     return loss.detach(), class_probs.detach(), style.detach()
 

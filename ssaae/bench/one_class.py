@@ -193,11 +193,13 @@ def summary_tables(summary):
     for dataset, part in summary.groupby("dataset", sort=False):
         overall = part[part["normal_class"] == "all"]
         per_class = part[part["normal_class"] != "all"].astype({"normal_class": int})
+        spread = "(mean ± std over n seeds)"
         tables = [
-            ("Test AUROC, %, the mean over the normal classes (mean ± std over n seeds)", overall, "{} classes", metric_cell("test_auroc")),
-            ("Validation AUROC (what settings are chosen by), %, the mean over the normal classes (mean ± std over n seeds)", overall,
-             "{} classes", metric_cell("validation_auroc")),
-            ("Test AUROC, %, by normal class (mean ± std over n seeds)", per_class, "class {}", metric_cell("test_auroc")),
+            (f"Test AUROC, %, the mean over the normal classes {spread}", overall, "{} classes",
+             metric_cell("test_auroc")),
+            (f"Validation AUROC (what settings are chosen by), %, the mean over the normal classes {spread}",
+             overall, "{} classes", metric_cell("validation_auroc")),
+            (f"Test AUROC, %, by normal class {spread}", per_class, "class {}", metric_cell("test_auroc")),
             ("Epochs and minutes for all the classes of a seed (means)", overall, "{} classes", budget_cell),
         ]
         sections.append(f"## {dataset}\n\n" + "".join(
