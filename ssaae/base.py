@@ -114,6 +114,15 @@ the ``exp(-5 (1 - t)^2)`` of temporal ensembling, far lower in the first epochs.
 Weight of a term that keeps every category in use: log K minus the entropy of a minibatch's mean
 q(y|x). The discriminators judge one code at a time and cannot see a few categories taking all
 rows. Not in the paper; 0 turns it off."""),
+    "mutual_information_weight": Parameter(_real(0), "a float >= 0", "float", """\
+Weight of IMSAT's (Hu et al. 2017) mutual information term in the reconstruction phase: the
+mean entropy of q(y|x) over a minibatch plus 4 times the balance term's log K minus the entropy
+of its mean (:func:`~ssaae.training.mutual_information_loss`), so that each row is sure of its
+category and every category is used. Not in the paper; 0 turns it off."""),
+    "class_head_init_scale": Parameter(_real(0), "a float >= 0", "float", """\
+Factor on the initial weights and bias of the class head, the encoder's last layer before
+q(y|x) (PyTorch's default initialization at 1). Near 0, as in IMSAT, the first predictions are
+near uniform and no category wins by the luck of the initialization."""),
     "reconstruction_lr": Parameter(*_LEARNING_RATE, "Learning rate of the reconstruction phase."),
     "regularization_lr": Parameter(*_LEARNING_RATE,
                                    "Learning rate of the adversarial phase, discriminators and encoder alike."),
@@ -221,7 +230,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             precision=resolve_precision(self.precision, device), optimizer=self.optimizer,
             consistency_weight=self.consistency_weight, consistency_radius=self.consistency_radius,
             consistency_rampup=self.consistency_rampup, consistency_ramp=self.consistency_ramp,
-            balance_weight=self.balance_weight, learning_rate_drops=tuple(self.learning_rate_drops),
+            balance_weight=self.balance_weight, mutual_information_weight=self.mutual_information_weight,
+            learning_rate_drops=tuple(self.learning_rate_drops),
             learning_rate_decay=self.learning_rate_decay, **self._training_fields(n_samples),
         )
         return config, training
@@ -249,6 +259,9 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             _check_fits_in_memory(config, device)
             torch.manual_seed(seed)
             model = AdversarialAutoencoder(config).to(device)
+            with torch.no_grad():
+                for parameter in model.class_head.parameters():
+                    parameter.mul_(self.class_head_init_scale)
 
         self.feature_mean_ = np.zeros(X.shape[1], np.float32) if binary else X.mean(0)
         self.feature_scale_ = np.ones(X.shape[1], np.float32) if binary else _nonzero(X.std(0))

@@ -8,9 +8,11 @@ Each phase steps only the optimizer of the parameters it owns. Nothing here know
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 from torch.profiler import record_function
 
@@ -37,6 +39,7 @@ class TrainingConfig:
     consistency_rampup: int = 0
     consistency_ramp: str = "linear"
     balance_weight: float = 0.0
+    mutual_information_weight: float = 0.0
     learning_rate_drops: tuple = ()
     learning_rate_decay: float = 0.0
 
@@ -175,17 +178,35 @@ def reconstruction_errors(model, output, target):
     return F.mse_loss(output.float(), target, reduction="none").sum(1)
 
 
+@contextmanager
+def frozen_running_statistics(model):
+    """Batch normalization inside normalizes by each batch's statistics as in training, but leaves
+    its running averages, which prediction uses, as they are (momentum 0)."""
+    layers = [module for module in model.modules() if isinstance(module, nn.BatchNorm1d)]
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.momentum = 0.0
+    try:
+        yield
+    finally:
+        for layer, momentum in zip(layers, momenta):
+            layer.momentum = momentum
+
+
 def virtual_adversarial_loss(model, x, radius, generator):
     """How much q(y|x) changes under the input change of length ``radius`` it is most sensitive
     to: KL(q(y|x) || q(y|x + r)), r found by one power iteration from a random direction (virtual
-    adversarial training, Miyato et al. 2018). q(y|x) is the target and gets no gradient.
+    adversarial training, Miyato et al. 2018). q(y|x) is the target and gets no gradient; the
+    perturbed rows leave batch normalization's running averages alone, as in VAT and IMSAT, so
+    that prediction normalizes by the statistics of real rows.
 
     The power iteration runs in fp32 whatever the autocast around it: bf16 rounds its 1e-6 probe
     away (``x + probe == x`` in an 8-bit mantissa) and then finds a direction that moves q(y|x)
     far less."""
 
     def divergence(change):
-        logits = model.encode(x + change)[0].float()
+        with frozen_running_statistics(model):
+            logits = model.encode(x + change)[0].float()
         return F.kl_div(logits.log_softmax(dim=1), target, reduction="batchmean")
 
     with torch.autocast(x.device.type, enabled=False):
@@ -211,12 +232,30 @@ def neighbor_radii(X, neighbors=10, scale=0.25, batch_size=1024):
                                   for rows in X.split(batch_size)])
 
 
+def mutual_information_loss(class_logits, marginal_weight=4.0):
+    """IMSAT's (Hu et al. 2017) estimate of minus the mutual information between rows and
+    categories, in a minibatch: the mean entropy of q(y|x) plus ``marginal_weight`` times
+    :func:`imbalance` (log K minus the entropy of the mean q(y|x)). Low when each row is sure of
+    its category and the categories are used equally; IMSAT weighs the marginal 4 times more.
+
+    >>> sure_and_balanced = torch.tensor([[9.0, -9.0], [-9.0, 9.0]])
+    >>> round(float(mutual_information_loss(sure_and_balanced)), 4)
+    0.0
+    >>> round(float(mutual_information_loss(torch.zeros(2, 2))), 4)  # unsure: log 2
+    0.6931
+    """
+    log_probs = class_logits.float().log_softmax(dim=1)
+    conditional_entropy = -(log_probs.exp() * log_probs).sum(1).mean()
+    return conditional_entropy + marginal_weight * imbalance(log_probs.exp())
+
+
 def reconstruction_phase(model, optimizer, x_noisy, x, amp, config=None, generator=None, radius=None):
     """Encoder and decoder learn to rebuild ``x`` from its noisy copy; with a ``config`` whose
     ``consistency_weight`` is not 0, the class head also learns to keep q(y|x) steady under
-    :func:`virtual_adversarial_loss` of ``radius`` (a float, or one per row of shape (n, 1)).
-    Returns the loss and the detached encoder outputs, which the discriminators reuse as samples
-    of q(y) and q(z)."""
+    :func:`virtual_adversarial_loss` of ``radius`` (a float, or one per row of shape (n, 1)), and
+    with a ``mutual_information_weight`` not 0, to keep :func:`mutual_information_loss` of the
+    noisy rows low. Returns the loss and the detached encoder outputs, which the discriminators
+    reuse as samples of q(y) and q(z)."""
     with amp:
         class_logits, style = model.encode(x_noisy)
         class_probs = class_logits.float().softmax(dim=1)
@@ -224,6 +263,8 @@ def reconstruction_phase(model, optimizer, x_noisy, x, amp, config=None, generat
         if config is not None and config.consistency_weight:
             loss = loss + config.consistency_weight * virtual_adversarial_loss(
                 model, x, radius, generator)
+        if config is not None and config.mutual_information_weight:
+            loss = loss + config.mutual_information_weight * mutual_information_loss(class_logits)
     _step(optimizer, loss)
     return loss.detach(), class_probs.detach(), style.detach()
 
