@@ -91,3 +91,11 @@ def test_balance_weight_keeps_more_clusters_in_use(digits):
         return len(set(model.predict(digits.X_val)))
 
     assert clusters_used(5.0) > clusters_used(0.0) + 2
+
+
+@pytest.mark.parametrize("scale, uniform", [(0.0, True), (1.0, False)])
+def test_class_head_init_scale_near_zero_starts_every_row_near_uniform(digits, scale, uniform):
+    model = tiny(n_clusters=10, class_head_init_scale=scale, max_iter=1, reconstruction_lr=1e-12,
+                 regularization_lr=1e-12, consistency_weight=0).fit(digits.X_train)
+    spread = np.abs(model.predict_proba(digits.X_test) - 0.1).max()
+    assert (spread < 1e-3) == uniform, spread

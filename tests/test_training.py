@@ -1,5 +1,6 @@
 """The networks, the priors and the three training phases."""
 
+import copy
 import math
 
 import pytest
@@ -14,6 +15,7 @@ from ssaae.training import (
     imbalance,
     learning_rate_factor,
     make_optimizers,
+    mutual_information_loss,
     neighbor_radii,
     reconstruction_phase,
     regularization_phase,
@@ -289,3 +291,41 @@ def test_neighbors_radius_trains_each_row_with_its_own(unlabeled):
 def test_imbalance_is_zero_for_equal_use_and_log_k_when_one_category_takes_all():
     assert float(imbalance(torch.eye(4))) == pytest.approx(0, abs=1e-6)
     assert float(imbalance(torch.eye(4)[[2, 2, 2]])) == pytest.approx(math.log(4), abs=1e-5)
+
+
+def test_virtual_adversarial_passes_leave_batch_norm_running_averages_to_the_real_rows():
+    """Only the clean pass that makes q(y|x)'s target moves the running averages; the probe and
+    the perturbed rows, which prediction never sees, do not."""
+    torch.manual_seed(0)
+    model = AdversarialAutoencoder(AAEConfig(N_FEATURES, N_CLASSES, STYLE_DIM, (16, 8), (8,), batch_norm=True))
+    x = torch.rand(32, N_FEATURES)
+    clean_only = copy.deepcopy(model)
+    with torch.no_grad():
+        clean_only.encode(x)
+    virtual_adversarial_loss(model, x, 5.0, torch.Generator().manual_seed(0))
+    for (name, buffer), expected in zip(model.named_buffers(), clean_only.buffers()):
+        if "running" in name:
+            torch.testing.assert_close(buffer, expected, msg=name)
+    assert model.encoder[1].momentum == 0.1  # restored afterwards
+
+
+def test_mutual_information_weight_adds_its_term_to_the_reconstruction_loss(model):
+    x = torch.rand(16, N_FEATURES)
+    x_noisy = x + 0.1 * torch.randn(16, N_FEATURES)
+
+    def loss(weight):
+        copy_ = copy.deepcopy(model)
+        config = TrainingConfig(consistency_weight=0, mutual_information_weight=weight)
+        return reconstruction_phase(copy_, make_optimizers(copy_, config)["reconstruction"], x_noisy, x, AMP,
+                                    config)[0]
+
+    with torch.no_grad():
+        term = mutual_information_loss(model.encode(x_noisy)[0])
+    torch.testing.assert_close(loss(3.0) - loss(0.0), 3.0 * term)
+
+
+def test_mutual_information_loss_is_conditional_entropy_plus_four_times_the_imbalance():
+    logits = torch.randn(8, 5)
+    probs = logits.softmax(1)
+    conditional_entropy = -(probs * probs.log()).sum(1).mean()
+    torch.testing.assert_close(mutual_information_loss(logits), conditional_entropy + 4 * imbalance(probs))
