@@ -245,8 +245,8 @@ def mutual_information_loss(class_logits, marginal_weight=4.0):
     0.6931
     """
     log_probs = class_logits.float().log_softmax(dim=1)
-    conditional_entropy = -(log_probs.exp() * log_probs).sum(1).mean()
-    return conditional_entropy + marginal_weight * imbalance(log_probs.exp())
+    probs = log_probs.exp()
+    return -(probs * log_probs).sum(1).mean() + marginal_weight * imbalance(probs)
 
 
 def reconstruction_phase(model, optimizer, x_noisy, x, amp, config=None, generator=None, radius=None):
