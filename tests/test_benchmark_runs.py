@@ -122,3 +122,11 @@ def test_git_revision_flags_changed_package_code_but_not_changed_results(tmp_pat
 def test_machine_description_says_whether_auto_precision_trains_in_bf16(monkeypatch, native, words):
     monkeypatch.setattr(bench_runs, "native_bf16", lambda device: native)
     assert f", {words}, " in bench_runs.machine_description()
+
+
+@pytest.mark.parametrize("available, ending", [(True, ", GPU: Fake H200"), (False, " x86_64")])
+def test_machine_description_names_the_gpu_that_auto_device_trains_on(monkeypatch, available, ending):
+    monkeypatch.setattr(bench_runs.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(bench_runs.torch.cuda, "is_available", lambda: available)
+    monkeypatch.setattr(bench_runs.torch.cuda, "get_device_name", lambda: "Fake H200")
+    assert bench_runs.machine_description().endswith(ending)

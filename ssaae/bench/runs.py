@@ -338,12 +338,14 @@ def _git_revision(checkout=_CHECKOUT):
 
 def machine_description():
     """CPU model, cores, torch threads, whether the CPU multiplies bf16 natively (``precision="auto"``
-    trains in bf16 there, in fp32 elsewhere) and operating system."""
+    trains in bf16 there, in fp32 elsewhere), operating system, and the CUDA GPU where there is one
+    (``device="auto"`` trains there)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     threads = torch.get_num_threads()
     bf16 = "with" if native_bf16(torch.device("cpu")) else "without"
+    gpu = f", GPU: {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return (f"{_cpu_model()}, {cores} cores, torch on {threads} thread{'s' if threads > 1 else ''}, "
-            f"{bf16} native bf16, {platform.system()} {platform.machine()}")
+            f"{bf16} native bf16, {platform.system()} {platform.machine()}{gpu}")
 
 
 def _cpu_model():
