@@ -6,6 +6,8 @@ pickling)."""
 import copy
 import inspect
 import math
+import mmap
+import os
 import textwrap
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -17,11 +19,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
+from .checkpoints import data_digest, load_checkpoint, save_checkpoint
 from .networks import AAEConfig, AdversarialAutoencoder, model_from_data, model_to_data
 from .training import (
     TrainingConfig,
     available_memory,
     encode_dataset,
+    make_optimizers,
     resolve_device,
     resolve_precision,
     train,
@@ -157,8 +161,23 @@ Stop when the error on ``fit``'s ``validation_data`` has not improved for ``n_it
 epochs, and keep the networks of the epoch that validated best."""),
     "n_iter_no_change": Parameter(_integer(1), "an int >= 1", "int",
                                   "Epochs without a better validation error that ``early_stopping`` waits."),
+    "warm_start": Parameter(_boolean, "True or False", "bool", """\
+Start ``fit`` from the networks and feature scaling of the last ``fit``, as ``MLPClassifier``
+does: ``max_iter`` more epochs with fresh optimizers, ``history_`` continued. The data must have
+as many features and categories."""),
+    "checkpoint_path": Parameter(lambda value: value is None or isinstance(value, str | os.PathLike),
+                                 "None or a file path", "str or None", """\
+File that ``fit`` writes its whole training state to every ``checkpoint_every`` epochs and after
+the last (atomically: a kill leaves the last one whole), and resumes from if it exists: a killed
+``fit`` called again continues where the checkpoint ends, with the same result. A checkpoint of
+other parameters, data or device type is refused, naming what differs."""),
+    "checkpoint_every": Parameter(_integer(1), "an int >= 1", "int", "Epochs between checkpoints."),
     "verbose": Parameter(_boolean, "True or False", "bool", "Show a progress bar over epochs with each phase's loss."),
 }
+
+# Parameters that change how a run is watched or saved, not what it computes: a checkpoint
+# written under other values of these is resumed.
+_NOT_TRAINING = ("checkpoint_path", "checkpoint_every", "verbose", "device", "warm_start")
 
 
 SHARED_ATTRIBUTES = """\
@@ -241,11 +260,12 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return min(500, max(2, n_samples // 20)) if self.batch_size == "auto" else self.batch_size
 
     def _fit_networks(self, X, n_categories, X_labeled=None, labels=None, validation_data=None, patience=None):
-        """Build the networks for ``X`` (float32, validated) and train them; ``labels`` is the
-        category index of each row of ``X_labeled`` (None: no semi-supervised phase),
-        ``validation_data`` an ``(X, y)`` pair scored after every epoch by ``_validation_error``,
-        ``patience`` the epochs without a better score after which training stops, keeping the
-        best epoch's networks (None: no early stopping)."""
+        """Build the networks for ``X`` (float32, validated; possibly memory-mapped) and train
+        them; ``labels`` is the category index of each row of ``X_labeled`` (None: no
+        semi-supervised phase), ``validation_data`` an ``(X, y)`` pair scored after every epoch by
+        ``_validation_error``, ``patience`` the epochs without a better score after which training
+        stops, keeping the best epoch's networks (None: no early stopping). With ``warm_start``,
+        training starts from the fitted networks; with ``checkpoint_path``, from its checkpoint."""
         binary = self._binary_features(X)
         device = resolve_device(self.device)
         config, training = self._configs(*X.shape, n_categories, binary, device)
@@ -254,24 +274,47 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"batch_norm needs minibatches of 2 rows or more, got n_samples = {len(X)}, "
                              f"batch_size = {training.batch_size}"
                              + (f", labeled_batch_size = {training.labeled_batch_size}" if labels is not None else ""))
+        mapped = _memory_mapped(X)
+        if mapped and self.consistency_radius == "neighbors" and self.consistency_weight:
+            raise ValueError("consistency_radius='neighbors' needs all rows in memory, not a memory-mapped array")
+        warm = self.warm_start and hasattr(self, "model_")
+        if warm and self.model_.config != config:
+            raise ValueError(f"warm_start needs networks of the fitted shape: {self.model_.config} fitted, "
+                             f"{config} for these parameters and data")
+        identity = {"estimator": type(self).__name__, "device": device.type,
+                    "parameters": {name: repr(value) for name, value in self.get_params().items()
+                                   if name not in _NOT_TRAINING},
+                    "data": data_digest(X, X_labeled, labels, *(validation_data or ()))
+                    if self.checkpoint_path else None}
+        checkpoint = load_checkpoint(self.checkpoint_path, identity) if self.checkpoint_path else None
         seed = check_random_state(self.random_state).randint(2**31)
-        with torch.random.fork_rng(devices=[]):  # seeded weights, the user's global RNG untouched
-            _check_fits_in_memory(config, device)
-            torch.manual_seed(seed)
-            model = AdversarialAutoencoder(config).to(device)
-            with torch.no_grad():
-                for parameter in model.class_head.parameters():
-                    parameter.mul_(self.class_head_init_scale)
-
-        self.feature_mean_ = np.zeros(X.shape[1], np.float32) if binary else X.mean(0)
-        self.feature_scale_ = np.ones(X.shape[1], np.float32) if binary else _nonzero(X.std(0))
+        if warm:
+            model = self.model_.to(device)
+        else:
+            with torch.random.fork_rng(devices=[]):  # seeded weights, the user's global RNG untouched
+                _check_fits_in_memory(config, device)
+                torch.manual_seed(seed)
+                model = AdversarialAutoencoder(config).to(device)
+                with torch.no_grad():
+                    for parameter in model.class_head.parameters():
+                        parameter.mul_(self.class_head_init_scale)
+            self.feature_mean_, self.feature_scale_ = (np.zeros(X.shape[1], np.float32), np.ones(X.shape[1], np.float32)) \
+                if binary else _mean_and_scale(X)
         self.device_, self.model_ = device, model
+        optimizers = make_optimizers(model, training)
         generator = torch.Generator(device).manual_seed(seed)
+        history, best, finished = [], {"error": math.inf, "epoch": 0, "state": None}, False
+        if checkpoint is not None:
+            model.load_state_dict(checkpoint["model"])
+            for name, optimizer in optimizers.items():
+                optimizer.load_state_dict(checkpoint["optimizers"][name])
+            generator.set_state(checkpoint["generator"])
+            history, best, finished = checkpoint["history"], checkpoint["best"], checkpoint["finished"]
+            self.feature_mean_, self.feature_scale_ = checkpoint["feature_mean_"].numpy(), checkpoint["feature_scale_"].numpy()
         if X_labeled is not None:
             X_labeled = self._standardized(X_labeled).to(device)
             labels = torch.as_tensor(labels, device=device)
-        best = {"error": math.inf, "epoch": 0, "state": None}
-        with tqdm(total=self.max_iter, desc="epochs", disable=not self.verbose) as bar:
+        with tqdm(total=self.max_iter, initial=len(history), desc="epochs", disable=not self.verbose) as bar:
             def after_epoch(epoch, record):
                 if validation_data is not None:
                     record["validation_error"] = self._validation_error(*validation_data)
@@ -280,15 +323,27 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                                     state=copy.deepcopy(model.state_dict()) if patience else None)
                 bar.set_postfix({name: f"{value:.3g}" for name, value in record.items()}, refresh=False)
                 bar.update()
-                return patience is not None and epoch - best["epoch"] >= patience
+                stop = patience is not None and epoch - best["epoch"] >= patience
+                if self.checkpoint_path and (stop or (epoch + 1) % self.checkpoint_every == 0
+                                             or epoch + 1 == self.max_iter):
+                    save_checkpoint(self.checkpoint_path, identity, {
+                        "epoch": epoch + 1, "finished": stop or epoch + 1 == self.max_iter,
+                        "model": model.state_dict(), "generator": generator.get_state(),
+                        "optimizers": {name: optimizer.state_dict() for name, optimizer in optimizers.items()},
+                        "history": history, "best": best, "feature_mean_": torch.from_numpy(self.feature_mean_),
+                        "feature_scale_": torch.from_numpy(self.feature_scale_)})
+                return stop
 
-            self.history_ = train(model, self._standardized(X).to(device), training, generator, X_labeled, labels,
-                                  unlabeled=self._unlabeled_phases, callback=after_epoch)
+            if not finished:
+                rows = _MappedRows(X, self, device) if mapped else self._standardized(X).to(device)
+                train(model, rows, training, generator, X_labeled, labels, unlabeled=self._unlabeled_phases,
+                      callback=after_epoch, optimizers=optimizers, history=history)
+        self.history_ = [*self.history_, *history] if warm else history
         self.n_iter_ = len(self.history_)
         self.best_iteration_ = self.n_iter_
         if patience is not None:
             model.load_state_dict(best["state"])
-            self.best_iteration_ = best["epoch"] + 1
+            self.best_iteration_ = self.n_iter_ - len(history) + best["epoch"] + 1
 
     def _binary_features(self, X):
         in_unit_range = X.min() >= 0 and X.max() <= 1
@@ -299,10 +354,14 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _standardized(self, X):
         return torch.from_numpy((X - self.feature_mean_) / self.feature_scale_)
 
+    def _batches(self, X, rows=4096):
+        """The rows of ``X``, standardized ``rows`` at a time (a memory-mapped ``X`` is never copied whole)."""
+        return (self._standardized(X[start:start + rows]) for start in range(0, len(X), rows))
+
     def _encode(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        return encode_dataset(self.model_, self._standardized(X))
+        return encode_dataset(self.model_, self._batches(X))
 
     def _probabilities(self, X):
         """q(y|x): probabilities of the categorical code, one column per category."""
@@ -336,7 +395,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        return typicality(self.model_, self._standardized(X)).numpy()
+        return typicality(self.model_, self._batches(X)).numpy()
 
     @torch.no_grad()
     def reconstruct(self, X):
@@ -421,6 +480,38 @@ def _check_fits_in_memory(config, device):
         raise ValueError(f"the networks have {n_parameters:,} parameters and need about {needed / 2**30:.1f} GiB "
                          f"to train, more than the {free / 2**30:.1f} GiB free on {device}; choose smaller "
                          "hidden_layer_sizes or discriminator_layer_sizes")
+
+
+class _MappedRows:
+    """The rows of a memory-mapped array as training reads them: a minibatch at a time, standardized
+    by ``estimator``'s feature scaling and moved to ``device``, so that the array is never copied whole."""
+
+    def __init__(self, X, estimator, device):
+        self.X, self.estimator, self.device = X, estimator, device
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        return self.estimator._standardized(self.X[index.cpu().numpy()]).to(self.device)
+
+
+def _memory_mapped(X):
+    """Whether ``X`` views a memory-mapped file (``np.load(..., mmap_mode="r")``, ``np.memmap``)."""
+    while X is not None:
+        if isinstance(X, np.memmap | mmap.mmap):
+            return True
+        X = getattr(X, "base", None)
+    return False
+
+
+def _mean_and_scale(X, rows=65536):
+    """Each feature's mean and standard deviation (1 where it is 0), ``rows`` rows at a time in
+    float64, so that a memory-mapped ``X`` is never copied whole."""
+    chunks = [X[start:start + rows] for start in range(0, len(X), rows)]
+    mean = sum(chunk.sum(0, dtype=np.float64) for chunk in chunks) / len(X)
+    variance = sum(np.square(chunk - mean).sum(0) for chunk in chunks) / len(X)
+    return mean.astype(np.float32), _nonzero(np.sqrt(variance))
 
 
 def _nonzero(scale):

@@ -51,7 +51,8 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
                  reconstruction_lr=1e-3, regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam",
                  learning_rate_drops=(), learning_rate_decay=0.5, batch_size="auto",
                  labeled_batch_size="auto", max_iter=25, early_stopping=False, n_iter_no_change=5,
-                 precision="auto", device="auto", random_state=None, verbose=False):
+                 precision="auto", device="auto", random_state=None, warm_start=False,
+                 checkpoint_path=None, checkpoint_every=1, verbose=False):
         self._store(locals())
 
     def fit(self, X, y, validation_data=None):

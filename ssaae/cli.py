@@ -67,6 +67,9 @@ def parse_params(context, option, values):
     return params
 
 
+checkpoint_option = click.option(
+    "--checkpoint", type=click.Path(dir_okay=False), metavar="FILE",
+    help="Write the training state to FILE after every epoch (checkpoint_path); if FILE exists, resume from it.")
 data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), metavar="DIR",
                                 help="Folder of the data sets' files.  [default: $SSAAE_DATA_DIR, else ./data]")
 
@@ -91,22 +94,25 @@ def main():
                    "(data sets only).")
 @click.option("--label-column", default="label", show_default=True, metavar="NAME",
               help="The label column of a CSV file.")
+@checkpoint_option
 @data_dir_option
 @click.option("--param", "params", multiple=True, callback=parse_params, metavar="NAME=VALUE",
               help="Any other parameter of SemiSupervisedAAEClassifier, e.g. hidden_layer_sizes=(500,500). "
                    "Repeatable.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def fit(data, labels, epochs, seed, out, compare, label_column, data_dir, params, quiet):
+def fit(data, labels, epochs, seed, out, compare, label_column, checkpoint, data_dir, params, quiet):
     """Train a semi-supervised AAE on a data set or a file.
 
     DATA is a data set (mnist, fashion-mnist, digits), whose validation and test errors are
     printed, or a .csv or .npy file. A .csv file holds numeric feature columns and a label column;
-    a .npy file is a 2-D array whose last column holds the labels. A label -1 (or an empty CSV
-    cell) marks an unlabeled row.
+    a .npy file is a 2-D array whose last column holds the labels (read memory-mapped when it is
+    float32). A label -1 (or an empty CSV cell) marks an unlabeled row.
     """
-    if out:
-        check_writable(out)  # now rather than after the training
-    settings = option_settings(params, random_state=seed, verbose=not quiet, max_iter=epochs)
+    for path in (out, checkpoint):
+        if path:
+            check_writable(path)  # now rather than after the training
+    settings = option_settings(params, random_state=seed, verbose=not quiet, max_iter=epochs,
+                               checkpoint_path=checkpoint)
     estimator = SemiSupervisedAAEClassifier().set_params(**settings)  # its ValueError lists the valid names
     if Path(data).suffix:
         if compare:
@@ -120,7 +126,8 @@ def fit(data, labels, epochs, seed, out, compare, label_column, data_dir, params
 
 
 _OPTION_OF = {"random_state": "--seed", "verbose": "--quiet", "max_iter": "--epochs", "n_clusters": "--clusters",
-              "precision": "--precision", "device": "--device"}
+              "precision": "--precision", "device": "--device",
+              "checkpoint_path": "--checkpoint"}
 
 
 def option_settings(params, **options):
@@ -249,21 +256,23 @@ def _write_csv(table, path):
               help="CSV file to write, a row per input row.")
 @click.option("--model-out", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Save the trained model to this file.")
+@checkpoint_option
 @data_dir_option
 @click.option("--param", "params", multiple=True, callback=parse_params, metavar="NAME=VALUE",
               help="Any other parameter of AAEClustering, e.g. style_dim=10. Repeatable.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def cluster(data, clusters, epochs, seed, out, model_out, data_dir, params, quiet):
+def cluster(data, clusters, epochs, seed, out, model_out, checkpoint, data_dir, params, quiet):
     """Cluster the rows of a data set or a file with an AAE, without labels.
 
     DATA is a data set (mnist, fashion-mnist, digits), whose training rows are clustered, or a
     .csv or .npy file of features (a CSV's `label` column, if any, is left out). The output CSV
     has a `cluster` column and a `probability_<k>` column per cluster: the soft assignments.
     """
-    for path in (out, model_out):
+    for path in (out, model_out, checkpoint):
         if path:
             check_writable(path)  # now rather than after the training
-    settings = option_settings(params, n_clusters=clusters, random_state=seed, verbose=not quiet, max_iter=epochs)
+    settings = option_settings(params, n_clusters=clusters, random_state=seed, verbose=not quiet, max_iter=epochs,
+                               checkpoint_path=checkpoint)
     estimator = AAEClustering().set_params(**settings)  # its ValueError lists the valid names
     X = load_features(data) if Path(data).suffix else load_dataset(data, data_dir).X_train
     start = time.perf_counter()

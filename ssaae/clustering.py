@@ -42,7 +42,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
                  balance_weight=5.0, mutual_information_weight=0.0, class_head_init_scale=1.0,
                  reconstruction_lr=1e-3, regularization_lr=1e-3, optimizer="adam", learning_rate_drops=(),
                  learning_rate_decay=0.0, batch_size=100, max_iter=100,
-                 precision="auto", device="auto", random_state=None, verbose=False):
+                 precision="auto", device="auto", random_state=None, warm_start=False,
+                 checkpoint_path=None, checkpoint_every=1, verbose=False):
         self._store(locals())
 
     def fit(self, X, y=None):

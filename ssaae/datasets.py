@@ -286,6 +286,7 @@ def load_table(path, label_column="label"):
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float32
+        Memory-mapped from a float32 NPY, read as it is used: larger than memory is fine.
     y : ndarray of shape (n_samples,)
         int64 when every label is an integer, else object (strings), with -1 for unlabeled rows:
         those whose label is -1, an empty CSV cell or NaN in an NPY.
@@ -361,7 +362,7 @@ def _read_table(path, label_column):
     if path.suffix.lower() != ".npy":
         raise ValueError(f"{path} is neither a .csv nor a .npy file")
     try:
-        table = np.load(path, allow_pickle=False)  # a pickle could run code
+        table = np.load(path, mmap_mode="r", allow_pickle=False)  # mapped: rows are read when used; no pickle
     except (ValueError, EOFError) as error:
         raise ValueError(f"{path} is not a readable NPY file: {error}") from None
     if table.ndim != 2 or table.dtype.kind not in "biuf":
@@ -377,8 +378,8 @@ def _features(table, path):
         text = [str(name) for name, dtype in table.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
         if text:
             raise ValueError(f"{path}: feature columns must be numeric, and these are not: {', '.join(text)}")
-    X = np.asarray(table, dtype=np.float32)
-    incomplete = np.isnan(X).any(axis=1).sum()
+    X = np.asarray(table, dtype=np.float32)  # a float32 NPY stays memory-mapped
+    incomplete = np.isnan(X.sum(axis=1)).sum()  # no copy of X: NaN (or inf - inf) in a row's sum
     if incomplete:
         raise ValueError(f"{path}: {incomplete} rows lack feature values")
     return X

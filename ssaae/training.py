@@ -390,17 +390,20 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
     return dict(zip(phases, (losses / len(batches)).tolist()))
 
 
-def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="aae", callback=None):
+def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="aae", callback=None,
+          optimizers=None, history=None):
     """The whole training run: ``config.epochs`` epochs of :func:`train_epoch`, the learning rates
     following :func:`learning_rate_factor` and the consistency weight :func:`consistency_factor`;
-    ``config.consistency_radius="neighbors"`` first finds each row's :func:`neighbor_radii`.
+    ``config.consistency_radius="neighbors"`` first finds each row's :func:`neighbor_radii`. A run
+    resumes where ``history`` ends, given the model, ``optimizers`` and generator of that moment.
 
     Parameters
     ----------
     model : AdversarialAutoencoder
     X : Tensor of shape (n_samples, n_features)
-        The rows to learn from, on the model's device; ``X_labeled`` and ``labels`` (class
-        indices) likewise, or None for no semi-supervised phase.
+        The rows to learn from, on the model's device (or anything with ``len``, ``device`` and
+        rows by a tensor of indices, such as rows read from a memory-mapped file); ``X_labeled``
+        and ``labels`` (class indices) tensors on the device, or None for no semi-supervised phase.
     config : TrainingConfig
     generator : torch.Generator
         Seeds the noise, the prior draws and the minibatch order.
@@ -411,12 +414,16 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
         Called as ``callback(epoch, record)`` after each epoch (counted from 0), with that epoch's
         entry of the history: a progress bar, a validation score (which it may add to the
         record). A true return value ends the training there: early stopping.
+    optimizers : dict, optional
+        The :func:`make_optimizers` of ``model``, to keep (or restore) their state; made anew if None.
+    history : list of dict, optional
+        The epochs already run, appended to in place; training starts at epoch ``len(history)``.
 
     Returns
     -------
     list of dict
         One dict per epoch run: the mean loss of each phase, and ``seconds``, the wall-clock time
-        since the training started (the neighbor radii included).
+        spent training up to its end (the neighbor radii included).
 
     Examples
     --------
@@ -427,11 +434,11 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
     >>> len(history), list(history[0])
     (2, ['reconstruction', 'discriminator', 'generator', 'seconds'])
     """
-    start = time.perf_counter()
-    optimizers = make_optimizers(model, config)
+    history = [] if history is None else history
+    start = time.perf_counter() - (history[-1]["seconds"] if history else 0)
+    optimizers = make_optimizers(model, config) if optimizers is None else optimizers
     radii = neighbor_radii(X) if config.consistency_weight and config.consistency_radius == "neighbors" else None
-    history = []
-    for epoch in range(config.epochs):
+    for epoch in range(len(history), config.epochs):
         set_learning_rates(optimizers, learning_rate_factor(epoch, config.epochs, config.learning_rate_drops,
                                                             config.learning_rate_decay))
         weight = config.consistency_weight * consistency_factor(epoch, config.consistency_rampup,
@@ -445,13 +452,13 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
 
 
 @torch.no_grad()
-def encode_dataset(model, X, batch_size=4096):
-    """Class probabilities and style codes of every row of ``X`` (a CPU float tensor), in fp32 so
-    that a row's result does not depend on its batch."""
+def encode_dataset(model, batches):
+    """Class probabilities and style codes of the rows of ``batches`` (CPU float tensors), in fp32
+    so that a row's result does not depend on its batch."""
     model.eval()
     device = next(model.parameters()).device
     probs, styles = [], []
-    for x in X.split(batch_size):
+    for x in batches:
         class_logits, style = model.encode(x.to(device))
         probs.append(class_logits.softmax(dim=1).cpu())
         styles.append(style.cpu())
@@ -459,8 +466,8 @@ def encode_dataset(model, X, batch_size=4096):
 
 
 @torch.no_grad()
-def typicality(model, X, batch_size=4096):
-    """How well each row of ``X`` (a CPU float tensor) fits what training made of the rows, higher
+def typicality(model, batches):
+    """How well each row of ``batches`` (CPU float tensors) fits what training made of the rows, higher
     for a better fit: minus the sum of its reconstruction error (:func:`reconstruction_errors`,
     decoding q(y|x) and z as training does), ``|z|^2 / 2`` (the style's negative log-density
     under N(0, I), up to a constant) and ``-log max q(y|x)`` (how far the class code is from
@@ -468,7 +475,7 @@ def typicality(model, X, batch_size=4096):
     model.eval()
     device = next(model.parameters()).device
     scores = []
-    for x in X.split(batch_size):
+    for x in batches:
         x = x.to(device)
         class_logits, style = model.encode(x)
         costs = (reconstruction_errors(model, model.decode(class_logits.softmax(dim=1), style), x)

@@ -196,6 +196,9 @@ BAD_VALUES = {
     "precision": ["fp16"],
     "device": [3],
     "random_state": ["abc", -1, 2**40, 1.5],
+    "warm_start": ["yes"],
+    "checkpoint_path": [3, b"model.pt"],
+    "checkpoint_every": [0, 1.5],
     "verbose": ["loud"],
 }
 
