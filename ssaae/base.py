@@ -17,6 +17,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import distributed
 from tqdm.auto import tqdm
 
 from .checkpoints import data_digest, load_checkpoint, save_checkpoint
@@ -30,6 +31,7 @@ from .training import (
     resolve_precision,
     train,
     typicality,
+    world_size,
 )
 
 
@@ -267,7 +269,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         stops, keeping the best epoch's networks (None: no early stopping). With ``warm_start``,
         training starts from the fitted networks; with ``checkpoint_path``, from its checkpoint."""
         binary = self._binary_features(X)
-        device = resolve_device(self.device)
+        device = _join_processes(resolve_device(self.device))
+        world, rank = world_size(), distributed.get_rank() if world_size() > 1 else 0
         config, training = self._configs(*X.shape, n_categories, binary, device)
         smallest = min(len(X), training.batch_size, *([training.labeled_batch_size] if labels is not None else []))
         if self.batch_norm and smallest < 2:
@@ -302,13 +305,17 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 if binary else _mean_and_scale(X)
         self.device_, self.model_ = device, model
         optimizers = make_optimizers(model, training)
-        generator = torch.Generator(device).manual_seed(seed)
+        generator = torch.Generator(device).manual_seed(seed + rank)  # each process its own noise, priors, rows
         history, best, finished = [], {"error": math.inf, "epoch": 0, "state": None}, False
         if checkpoint is not None:
             model.load_state_dict(checkpoint["model"])
             for name, optimizer in optimizers.items():
                 optimizer.load_state_dict(checkpoint["optimizers"][name])
-            generator.set_state(checkpoint["generator"])
+            states = checkpoint["generators"]  # one per process that wrote it; more processes draw anew
+            if rank < len(states):
+                generator.set_state(states[rank])
+            else:
+                generator.manual_seed(seed + rank + 7919)
             history, best, finished = checkpoint["history"], checkpoint["best"], checkpoint["finished"]
             self.feature_mean_, self.feature_scale_ = checkpoint["feature_mean_"].numpy(), checkpoint["feature_scale_"].numpy()
         if X_labeled is not None:
@@ -326,14 +333,22 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 stop = patience is not None and epoch - best["epoch"] >= patience
                 if self.checkpoint_path and (stop or (epoch + 1) % self.checkpoint_every == 0
                                              or epoch + 1 == self.max_iter):
-                    save_checkpoint(self.checkpoint_path, identity, {
-                        "epoch": epoch + 1, "finished": stop or epoch + 1 == self.max_iter,
-                        "model": model.state_dict(), "generator": generator.get_state(),
-                        "optimizers": {name: optimizer.state_dict() for name, optimizer in optimizers.items()},
-                        "history": history, "best": best, "feature_mean_": torch.from_numpy(self.feature_mean_),
-                        "feature_scale_": torch.from_numpy(self.feature_scale_)})
+                    states = [generator.get_state()] * world
+                    if world > 1:
+                        distributed.all_gather_object(states, generator.get_state())
+                    if rank == 0:
+                        save_checkpoint(self.checkpoint_path, identity, {
+                            "epoch": epoch + 1, "finished": stop or epoch + 1 == self.max_iter,
+                            "model": model.state_dict(), "generators": states,
+                            "optimizers": {name: optimizer.state_dict() for name, optimizer in optimizers.items()},
+                            "history": history, "best": best, "feature_mean_": torch.from_numpy(self.feature_mean_),
+                            "feature_scale_": torch.from_numpy(self.feature_scale_)})
                 return stop
 
+            if world > 1:  # the same networks everywhere; each process its share of the rows
+                for tensor in model.state_dict().values():
+                    distributed.broadcast(tensor, 0)
+                X = X[rank:world * (len(X) // world):world]
             if not finished:
                 rows = _MappedRows(X, self, device) if mapped else self._standardized(X).to(device)
                 train(model, rows, training, generator, X_labeled, labels, unlabeled=self._unlabeled_phases,
@@ -494,6 +509,19 @@ class _MappedRows:
 
     def __getitem__(self, index):
         return self.estimator._standardized(self.X[index.cpu().numpy()]).to(self.device)
+
+
+def _join_processes(device):
+    """The device of this process, joining the process group of the processes that ``torchrun``
+    started (``WORLD_SIZE`` > 1) if none is running: gloo on the CPU, NCCL on CUDA, one GPU per
+    process (``LOCAL_RANK``)."""
+    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if several and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if several and not distributed.is_initialized():
+        distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
 
 
 def _memory_mapped(X):

@@ -3,7 +3,9 @@ draw samples and plots, list the data sets; ``ssaae bench`` runs the benchmarks 
 Thin: each command parses, calls the library, prints."""
 
 import ast
+import contextlib
 import importlib
+import os
 import time
 from pathlib import Path
 
@@ -31,7 +33,8 @@ class Commands(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with _silent_unless_first_process():
+                return super().invoke(ctx)
         except click.UsageError as error:  # without click's usage lines: one line, as for the others
             raise click.ClickException(f"{error.format_message()} (--help lists the options)") from error
         except (ValueError, OSError, KeyError) as error:
@@ -46,6 +49,21 @@ class Commands(click.Group):
 
             return bench
         return super().get_command(ctx, name)
+
+
+@contextlib.contextmanager
+def _silent_unless_first_process():
+    """Under ``torchrun``, only the first process (``RANK`` 0) prints; errors are printed by all."""
+    if first_process():
+        yield
+    else:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            yield
+
+
+def first_process():
+    """Whether this process writes the files: the only one, or the first of ``torchrun``'s."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _one_line(error):
@@ -120,7 +138,7 @@ def fit(data, labels, epochs, seed, out, compare, label_column, checkpoint, data
         _fit_file(estimator, Path(data), labels, seed, label_column)
     else:
         _fit_dataset(estimator, data, 100 if labels is None else labels, seed, data_dir, compare)
-    if out:
+    if out and first_process():
         save_model(estimator, out)
         click.echo(f"saved the model to {out}")
 
@@ -278,9 +296,10 @@ def cluster(data, clusters, epochs, seed, out, model_out, checkpoint, data_dir, 
     start = time.perf_counter()
     estimator.fit(X)
     seconds = time.perf_counter() - start
-    _write_csv(_cluster_table(estimator, X), out)
-    if model_out:
-        save_model(estimator, model_out)
+    if first_process():
+        _write_csv(_cluster_table(estimator, X), out)
+        if model_out:
+            save_model(estimator, model_out)
     click.echo(f"{data}: {len(X)} rows in {len(np.unique(estimator.labels_))} of {clusters} clusters "
                f"(trained in {seconds:.1f} s); wrote {out}" + (f" and {model_out}" if model_out else ""))
 

@@ -4,6 +4,10 @@ whole training run (:func:`train`) with its schedules.
 Per minibatch of unlabeled rows: (1) reconstruction, (2) regularization (discriminators, then the
 encoder as their adversary), (3) semi-supervised cross-entropy on a minibatch of labeled rows.
 Each phase steps only the optimizer of the parameters it owns. Nothing here knows scikit-learn.
+
+Inside a :mod:`torch.distributed` process group each process trains on its own rows, and every
+step averages the gradients over the processes (all-reduce), so that all keep the same weights;
+after each epoch batch normalization's running averages are the first process's everywhere.
 """
 
 import math
@@ -12,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import torch
-from torch import nn
+from torch import distributed, nn
 from torch.nn import functional as F
 from torch.profiler import record_function
 
@@ -164,9 +168,21 @@ def set_learning_rates(optimizers, factor):
             group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
 
 
+def world_size():
+    """How many processes train one model together (:mod:`torch.distributed`); 1 outside a process group."""
+    return distributed.get_world_size() if distributed.is_available() and distributed.is_initialized() else 1
+
+
 def _step(optimizer, loss):
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    if world_size() > 1:  # data parallel: every process steps with the gradient averaged over all
+        gradients = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        flat = torch.cat([gradient.flatten() for gradient in gradients])
+        distributed.all_reduce(flat)
+        flat /= world_size()
+        for gradient, average in zip(gradients, flat.split([gradient.numel() for gradient in gradients])):
+            gradient.copy_(average.view_as(gradient))
     optimizer.step()
 
 
@@ -387,7 +403,9 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
                     _with_noise(X_labeled[labeled], config.input_noise, generator), labels[labeled], amp
                 ))
         losses += torch.stack(step_losses)
-    return dict(zip(phases, (losses / len(batches)).tolist()))
+    if world_size() > 1:
+        distributed.all_reduce(losses)
+    return dict(zip(phases, (losses / len(batches) / world_size()).tolist()))
 
 
 def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="aae", callback=None,
@@ -445,6 +463,9 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
                                                                 config.consistency_ramp)
         losses = train_epoch(model, optimizers, X, X_labeled, labels, replace(config, consistency_weight=weight),
                              generator, unlabeled=unlabeled, radii=radii)
+        if world_size() > 1:  # batch normalization's running averages: the first process's everywhere
+            for buffer in model.buffers():
+                distributed.broadcast(buffer, 0)
         history.append({**losses, "seconds": time.perf_counter() - start})  # the losses' .tolist() synced
         if callback is not None and callback(epoch, history[-1]):
             break
