@@ -284,40 +284,22 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if warm and self.model_.config != config:
             raise ValueError(f"warm_start needs networks of the fitted shape: {self.model_.config} fitted, "
                              f"{config} for these parameters and data")
-        identity = {"estimator": type(self).__name__, "device": device.type,
-                    "parameters": {name: repr(value) for name, value in self.get_params().items()
-                                   if name not in _NOT_TRAINING},
-                    "data": data_digest(X, X_labeled, labels, *(validation_data or ()))
-                    if self.checkpoint_path else None}
+        identity = self._run_identity(device, X, X_labeled, labels, validation_data)
         checkpoint = load_checkpoint(self.checkpoint_path, identity) if self.checkpoint_path else None
         seed = check_random_state(self.random_state).randint(2**31)
         if warm:
             model = self.model_.to(device)
         else:
-            with torch.random.fork_rng(devices=[]):  # seeded weights, the user's global RNG untouched
-                _check_fits_in_memory(config, device)
-                torch.manual_seed(seed)
-                model = AdversarialAutoencoder(config).to(device)
-                with torch.no_grad():
-                    for parameter in model.class_head.parameters():
-                        parameter.mul_(self.class_head_init_scale)
+            model = _new_networks(config, device, seed, self.class_head_init_scale)
             self.feature_mean_, self.feature_scale_ = (np.zeros(X.shape[1], np.float32), np.ones(X.shape[1], np.float32)) \
                 if binary else _mean_and_scale(X)
         self.device_, self.model_ = device, model
-        optimizers = make_optimizers(model, training)
-        generator = torch.Generator(device).manual_seed(seed + rank)  # each process its own noise, priors, rows
-        history, best, finished = [], {"error": math.inf, "epoch": 0, "state": None}, False
+        run = {"optimizers": make_optimizers(model, training), "history": [], "finished": False,
+               "generator": torch.Generator(device).manual_seed(seed + rank),  # each process its own stream
+               "best": {"error": math.inf, "epoch": 0, "state": None}}
         if checkpoint is not None:
-            model.load_state_dict(checkpoint["model"])
-            for name, optimizer in optimizers.items():
-                optimizer.load_state_dict(checkpoint["optimizers"][name])
-            states = checkpoint["generators"]  # one per process that wrote it; more processes draw anew
-            if rank < len(states):
-                generator.set_state(states[rank])
-            else:
-                generator.manual_seed(seed + rank + 7919)
-            history, best, finished = checkpoint["history"], checkpoint["best"], checkpoint["finished"]
-            self.feature_mean_, self.feature_scale_ = checkpoint["feature_mean_"].numpy(), checkpoint["feature_scale_"].numpy()
+            self._resume(checkpoint, run, rank, seed)
+        history, best = run["history"], run["best"]
         if X_labeled is not None:
             X_labeled = self._standardized(X_labeled).to(device)
             labels = torch.as_tensor(labels, device=device)
@@ -330,35 +312,62 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                                     state=copy.deepcopy(model.state_dict()) if patience else None)
                 bar.set_postfix({name: f"{value:.3g}" for name, value in record.items()}, refresh=False)
                 bar.update()
-                stop = patience is not None and epoch - best["epoch"] >= patience
-                if self.checkpoint_path and (stop or (epoch + 1) % self.checkpoint_every == 0
-                                             or epoch + 1 == self.max_iter):
-                    states = [generator.get_state()] * world
-                    if world > 1:
-                        distributed.all_gather_object(states, generator.get_state())
-                    if rank == 0:
-                        save_checkpoint(self.checkpoint_path, identity, {
-                            "epoch": epoch + 1, "finished": stop or epoch + 1 == self.max_iter,
-                            "model": model.state_dict(), "generators": states,
-                            "optimizers": {name: optimizer.state_dict() for name, optimizer in optimizers.items()},
-                            "history": history, "best": best, "feature_mean_": torch.from_numpy(self.feature_mean_),
-                            "feature_scale_": torch.from_numpy(self.feature_scale_)})
-                return stop
+                run["finished"] = (patience is not None and epoch - best["epoch"] >= patience) or epoch + 1 == self.max_iter
+                if self.checkpoint_path and (run["finished"] or (epoch + 1) % self.checkpoint_every == 0):
+                    self._save_checkpoint(identity, run, rank, world)
+                return run["finished"]
 
             if world > 1:  # the same networks everywhere; each process its share of the rows
                 for tensor in model.state_dict().values():
                     distributed.broadcast(tensor, 0)
                 X = X[rank:world * (len(X) // world):world]
-            if not finished:
+            if not run["finished"]:
                 rows = _MappedRows(X, self, device) if mapped else self._standardized(X).to(device)
-                train(model, rows, training, generator, X_labeled, labels, unlabeled=self._unlabeled_phases,
-                      callback=after_epoch, optimizers=optimizers, history=history)
+                train(model, rows, training, run["generator"], X_labeled, labels, unlabeled=self._unlabeled_phases,
+                      callback=after_epoch, optimizers=run["optimizers"], history=history)
         self.history_ = [*self.history_, *history] if warm else history
         self.n_iter_ = len(self.history_)
         self.best_iteration_ = self.n_iter_
         if patience is not None:
             model.load_state_dict(best["state"])
             self.best_iteration_ = self.n_iter_ - len(history) + best["epoch"] + 1
+
+    def _run_identity(self, device, X, X_labeled, labels, validation_data):
+        """What a checkpoint must have been written by to be resumed: this estimator, its training
+        parameters, the device type and (with a ``checkpoint_path``) a digest of the data."""
+        return {"estimator": type(self).__name__, "device": device.type,
+                "parameters": {name: repr(value) for name, value in self.get_params().items()
+                               if name not in _NOT_TRAINING},
+                "data": data_digest(X, X_labeled, labels, *(validation_data or ())) if self.checkpoint_path else None}
+
+    def _save_checkpoint(self, identity, run, rank, world):
+        """Write the run's state to ``checkpoint_path`` (the first process writes, every process's
+        random state in it)."""
+        states = [run["generator"].get_state()] * world
+        if world > 1:
+            distributed.all_gather_object(states, run["generator"].get_state())
+        if rank == 0:
+            save_checkpoint(self.checkpoint_path, identity, {
+                "epoch": len(run["history"]), "finished": run["finished"], "model": self.model_.state_dict(),
+                "optimizers": {name: optimizer.state_dict() for name, optimizer in run["optimizers"].items()},
+                "generators": states, "history": run["history"], "best": run["best"],
+                "feature_mean_": torch.from_numpy(self.feature_mean_),
+                "feature_scale_": torch.from_numpy(self.feature_scale_)})
+
+    def _resume(self, checkpoint, run, rank, seed):
+        """Load a checkpoint into the networks and ``run``; a process beyond those that wrote it
+        draws a random stream of its own."""
+        self.model_.load_state_dict(checkpoint["model"])
+        for name, optimizer in run["optimizers"].items():
+            optimizer.load_state_dict(checkpoint["optimizers"][name])
+        states = checkpoint["generators"]
+        if rank < len(states):
+            run["generator"].set_state(states[rank])
+        else:
+            run["generator"].manual_seed(seed + rank + 7919)
+        run.update(history=checkpoint["history"], best=checkpoint["best"], finished=checkpoint["finished"])
+        self.feature_mean_ = checkpoint["feature_mean_"].numpy()
+        self.feature_scale_ = checkpoint["feature_scale_"].numpy()
 
     def _binary_features(self, X):
         in_unit_range = X.min() >= 0 and X.max() <= 1
@@ -509,6 +518,18 @@ class _MappedRows:
 
     def __getitem__(self, index):
         return self.estimator._standardized(self.X[index.cpu().numpy()]).to(self.device)
+
+
+def _new_networks(config, device, seed, class_head_init_scale):
+    """Networks of ``config`` initialized from ``seed``, the class head scaled; the user's global RNG untouched."""
+    with torch.random.fork_rng(devices=[]):
+        _check_fits_in_memory(config, device)
+        torch.manual_seed(seed)
+        model = AdversarialAutoencoder(config).to(device)
+        with torch.no_grad():
+            for parameter in model.class_head.parameters():
+                parameter.mul_(class_head_init_scale)
+    return model
 
 
 def _join_processes(device):
