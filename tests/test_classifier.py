@@ -378,8 +378,8 @@ def test_unlabeled_data_lowers_test_error_on_digits(digits):
     """The claim of the method: with 50 labels, the unlabeled rows make the classifier better
     than the same network trained, for as many steps, on the 50 labels alone."""
     y = make_semisupervised(digits.y_train, 50, random_state=0)
-    model = SemiSupervisedAAEClassifier(max_iter=80, random_state=0).fit(digits.X_train, y)
-    labels_only = LabelsOnlyAAEClassifier(max_iter=80, random_state=0).fit(digits.X_train, y)
+    model = SemiSupervisedAAEClassifier(max_iter=20, random_state=0).fit(digits.X_train, y)
+    labels_only = LabelsOnlyAAEClassifier(max_iter=20, random_state=0).fit(digits.X_train, y)
     aae_error = 1 - model.score(digits.X_test, digits.y_test)
     labels_only_error = 1 - labels_only.score(digits.X_test, digits.y_test)
     print(f"test error: AAE {aae_error:.3f}, labels only {labels_only_error:.3f}")

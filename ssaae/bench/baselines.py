@@ -1,6 +1,10 @@
 """What the semi-supervised AAE is measured against."""
 
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
 from ..classifier import SemiSupervisedAAEClassifier
+from ..datasets import unlabeled_mask
 
 
 class LabelsOnlyAAEClassifier(SemiSupervisedAAEClassifier):
@@ -38,3 +42,19 @@ class ConsistencyOnlyAAEClassifier(SemiSupervisedAAEClassifier):
     """
 
     _unlabeled_phases = "consistency"
+
+
+class LabeledRowsLogisticRegression(LogisticRegression):
+    """scikit-learn's ``LogisticRegression`` fitted on the labeled rows alone: rows with ``y == -1``
+    are left out, not taken for a class.
+
+    Examples
+    --------
+    >>> X, y = np.array([[0.0], [1.0], [5.0]]), np.array([0, 1, -1])
+    >>> LabeledRowsLogisticRegression().fit(X, y).classes_.tolist()
+    [0, 1]
+    """
+
+    def fit(self, X, y):
+        labeled = ~unlabeled_mask(np.asarray(y))
+        return super().fit(np.asarray(X)[labeled], np.asarray(y)[labeled])
