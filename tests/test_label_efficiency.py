@@ -46,7 +46,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def finished_benchmark(tmp_path_factory):
-    """Every method, 20 and 50 labels, 2 seeds, on digits with tiny networks: 24 runs."""
+    """Every method, 20 and 50 labels, 2 seeds, on digits with tiny networks: 28 runs."""
     out = tmp_path_factory.mktemp("benchmark")
     run_benchmark("digits", labels=(20, 50), seeds=2, out_dir=out, aae_params=TINY, progress=False)
     return out
@@ -185,7 +185,7 @@ def test_a_new_epoch_budget_reruns_the_aae_methods_but_not_the_baselines(finishe
     out = shutil.copytree(finished_benchmark, tmp_path / "copy")
     runs = run_benchmark("digits", labels=(20,), seeds=1, methods=["aae", "label-spreading"], out_dir=out,
                          aae_params={**TINY, "max_iter": 3}, progress=False)
-    assert len(runs) == 25  # the 24 runs of finished_benchmark and a new one
+    assert len(runs) == 29  # the 28 runs of finished_benchmark and a new one
     assert runs.iloc[-1][["method", "labels", "seed", "epochs"]].tolist() == ["aae", 20, 0, 3]
     assert "| aae (2 epochs) |" in (out / "results.md").read_text()
     assert "| aae (3 epochs) |" in (out / "results.md").read_text()
@@ -383,7 +383,7 @@ def test_results_md_records_the_command_versions_machine_and_settings(finished_b
                     "ssaae 0.1.0", "python 3."):
         assert version in results
     assert re.search(r"Machine: .+, \d+ cores, torch on 1 thread, ", results)
-    assert "Runs: 24, finished " in results
+    assert "Runs: 28, finished " in results
     assert "LabelSpreading(kernel=\"knn\", n_neighbors=10)" in results
     assert "SGD with momentum 0.9" in results and "divided by 10 at epochs 50 and 1000" in results  # aae-paper
 
