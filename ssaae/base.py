@@ -69,8 +69,9 @@ def _sizes(allow_empty):
     return accepts
 
 
-def _or(word, accepts):
-    return lambda value: value == word if isinstance(value, str) else accepts(value)
+def _or(words, accepts):
+    """Accepts one of the words (a space-separated string) or what ``accepts`` accepts."""
+    return lambda value: value in words.split() if isinstance(value, str) else accepts(value)
 
 
 def _boolean(value):
@@ -105,9 +106,11 @@ suits any real values. ``"auto"`` picks bce when every feature is in [0, 1].""")
 Weight of a consistency term in the reconstruction phase: q(y|x) should not change under the
 input change of length ``consistency_radius`` it is most sensitive to (virtual adversarial
 training, Miyato et al. 2018). Not in the paper; 0 turns it off."""),
-    "consistency_radius": Parameter(_or("neighbors", _real(0)), "a float >= 0 or 'neighbors'", 'float or "neighbors"',
-                                    """\
-Length of that input change, in the units of the (standardized) features. ``"neighbors"`` gives
+    "consistency_radius": Parameter(_or("auto neighbors", _real(0)), "a float >= 0, 'auto' or 'neighbors'",
+                                    'float, "auto" or "neighbors"', """\
+Length of that input change, in the units of the (standardized) features. ``"auto"`` is 0.38
+times the median distance of a row to its 10th nearest training row (about 2.0 on MNIST's
+pixels), found once before the first epoch (:func:`~ssaae.training.typical_radius`). ``"neighbors"`` gives
 each training row its own: a quarter of its distance to its 10th nearest training row (IMSAT,
 Hu et al. 2017), found once before the first epoch, small where the rows are dense."""),
     "consistency_rampup": Parameter(_integer(0), "an int >= 0", "int", """\

@@ -39,7 +39,7 @@ class TrainingConfig:
     precision: str = "fp32"
     optimizer: str = "adam"
     consistency_weight: float = 1.0  # the estimators pass their own defaults
-    consistency_radius: float | str = 2.0  # or "neighbors": neighbor_radii
+    consistency_radius: float | str = 2.0  # or "neighbors": neighbor_radii; "auto": typical_radius
     consistency_rampup: int = 0
     consistency_ramp: str = "linear"
     balance_weight: float = 0.0
@@ -248,6 +248,27 @@ def neighbor_radii(X, neighbors=10, scale=0.25, batch_size=1024):
                                   for rows in X.split(batch_size)])
 
 
+def typical_radius(X, neighbors=10, scale=0.38, rows=1000, batch_size=4096):
+    """``scale`` times the median distance from a row of ``X`` to its ``neighbors``-th nearest
+    other row, over ``rows`` rows evenly spaced through ``X`` (all rows of a smaller ``X``):
+    a consistency radius in the units of the data. Exact, in fp32, ``batch_size`` rows of ``X``
+    at a time, so that ``X`` may be rows read from a memory-mapped file. The default scale gives
+    MNIST's pixels about 2.0.
+
+    >>> typical_radius(torch.tensor([[0.0], [1.0], [3.0]]), neighbors=1, scale=1.0)
+    1.0
+    """
+    sample = X[torch.linspace(0, len(X) - 1, min(rows, len(X)), device=X.device).long()].float()
+    nearest = torch.empty(len(sample), 0, device=sample.device)
+    with torch.autocast(sample.device.type, enabled=False):
+        for start in range(0, len(X), batch_size):
+            chunk = X[torch.arange(start, min(start + batch_size, len(X)), device=X.device)].float()
+            nearest = torch.cat([nearest, torch.cdist(sample, chunk)], dim=1)
+            nearest = nearest.topk(min(neighbors + 1, nearest.shape[1]), largest=False).values
+    # the row itself is among the neighbors + 1 nearest, at distance 0
+    return scale * float(nearest[:, -1].median())
+
+
 def mutual_information_loss(class_logits, marginal_weight=4.0):
     """IMSAT's (Hu et al. 2017) estimate of minus the mutual information between rows and
     categories, in a minibatch: the mean entropy of q(y|x) plus ``marginal_weight`` times
@@ -412,7 +433,8 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
           optimizers=None, history=None):
     """The whole training run: ``config.epochs`` epochs of :func:`train_epoch`, the learning rates
     following :func:`learning_rate_factor` and the consistency weight :func:`consistency_factor`;
-    ``config.consistency_radius="neighbors"`` first finds each row's :func:`neighbor_radii`. A run
+    ``config.consistency_radius="neighbors"`` first finds each row's :func:`neighbor_radii`, ``"auto"``
+    the :func:`typical_radius` of ``X``. A run
     resumes where ``history`` ends, given the model, ``optimizers`` and generator of that moment.
 
     Parameters
@@ -455,6 +477,8 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
     history = [] if history is None else history
     start = time.perf_counter() - (history[-1]["seconds"] if history else 0)
     optimizers = make_optimizers(model, config) if optimizers is None else optimizers
+    if config.consistency_weight and config.consistency_radius == "auto":
+        config = replace(config, consistency_radius=typical_radius(X))
     radii = neighbor_radii(X) if config.consistency_weight and config.consistency_radius == "neighbors" else None
     for epoch in range(len(history), config.epochs):
         set_learning_rates(optimizers, learning_rate_factor(epoch, config.epochs, config.learning_rate_drops,

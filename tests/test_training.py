@@ -17,6 +17,7 @@ from ssaae.training import (
     make_optimizers,
     mutual_information_loss,
     neighbor_radii,
+    typical_radius,
     reconstruction_phase,
     regularization_phase,
     resolve_device,
@@ -261,6 +262,14 @@ def test_neighbor_radii_are_a_quarter_of_the_distance_to_the_tenth_nearest_other
     assert torch.allclose(neighbor_radii(X, batch_size=64).double(), 0.25 * distances, atol=1e-5)
 
 
+def test_typical_radius_is_the_scaled_median_of_sampled_rows_tenth_neighbour_distances():
+    X = torch.rand(300, N_FEATURES)
+    distances = torch.cdist(X.double(), X.double()).sort(dim=1).values[:, 10]
+    assert typical_radius(X) == pytest.approx(0.38 * float(distances.median()), rel=1e-5)  # all rows, 300 < 1000
+    every_third = distances[torch.linspace(0, 299, 100).long()]
+    assert typical_radius(X, rows=100, batch_size=7) == pytest.approx(0.38 * float(every_third.median()), rel=1e-5)
+
+
 def test_virtual_adversarial_radius_can_differ_by_row(model):
     x = torch.rand(8, N_FEATURES)
 
@@ -286,6 +295,19 @@ def test_neighbors_radius_trains_each_row_with_its_own(unlabeled):
     losses = {radius: [{k: v for k, v in record.items() if k != "seconds"} for record in history]
               for radius, history in histories.items()}
     assert losses["neighbors"] == losses[0.0] != losses[2.0]
+
+
+def test_auto_radius_trains_as_the_typical_radius_of_the_rows():
+    X = torch.rand(200, N_FEATURES)
+
+    def losses(radius):
+        torch.manual_seed(0)
+        model = AdversarialAutoencoder(AAEConfig(N_FEATURES, N_CLASSES, STYLE_DIM, (16,), (8,)))
+        config = TrainingConfig(epochs=2, batch_size=50, consistency_weight=10.0, consistency_radius=radius)
+        history = train(model, X, config, torch.Generator().manual_seed(0))
+        return [{k: v for k, v in record.items() if k != "seconds"} for record in history]
+
+    assert losses("auto") == losses(typical_radius(X)) != losses(2.0)
 
 
 def test_imbalance_is_zero_for_equal_use_and_log_k_when_one_category_takes_all():
