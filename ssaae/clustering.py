@@ -24,6 +24,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster of every training row.
+    offset_ : float
+        Tukey's lower fence of the training rows' ``score_samples``, first quartile minus 1.5
+        times the interquartile range: where ``decision_function`` is 0.
     {shared_attributes}
 
     Examples
@@ -57,7 +60,20 @@ class AAEClustering(ClusterMixin, BaseAAE):
         X = validate_data(self, X, dtype=np.float32)
         self._fit_networks(X, int(self.n_clusters))
         self.labels_ = self.predict(X)
+        first, third = np.percentile(self.score_samples(X), [25, 75])
+        self.offset_ = float(first - 1.5 * (third - first))
         return self
+
+    def decision_function(self, X):
+        """``score_samples`` minus ``offset_``, as in scikit-learn's ``IsolationForest``: negative
+        for rows less typical than Tukey's lower fence of the training rows' scores, outliers
+        among them; higher is more normal.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
 
     def predict_proba(self, X):
         """Soft assignments q(y|x): one column per cluster."""

@@ -46,3 +46,13 @@ def test_typicality_is_minus_reconstruction_error_style_energy_and_class_surpris
         error = (F.binary_cross_entropy_with_logits(output, x, reduction="none") if binary else (output - x) ** 2)
         expected = -(error.sum(1) + (style**2).sum(1) / 2 - logits.softmax(1).max(1).values.log())
     torch.testing.assert_close(typicality(model, x.split(2)), expected)
+
+
+def test_clustering_decision_function_is_negative_below_tukeys_fence_of_the_training_scores(digits):
+    model = AAEClustering(**SETTINGS, n_clusters=3).fit(digits.X_train)
+    first, third = np.percentile(model.score_samples(digits.X_train), [25, 75])
+    assert model.offset_ == pytest.approx(first - 1.5 * (third - first))
+    np.testing.assert_allclose(model.decision_function(digits.X_test), model.score_samples(digits.X_test) - model.offset_)
+    assert (model.decision_function(digits.X_train) >= 0).mean() > 0.9
+    noise = np.random.default_rng(0).uniform(0, 1, size=(20, digits.X_train.shape[1]))
+    assert (model.decision_function(noise) < 0).all()

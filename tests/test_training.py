@@ -17,7 +17,6 @@ from ssaae.training import (
     make_optimizers,
     mutual_information_loss,
     neighbor_radii,
-    typical_radius,
     reconstruction_phase,
     regularization_phase,
     resolve_device,
@@ -26,6 +25,7 @@ from ssaae.training import (
     set_learning_rates,
     train,
     train_epoch,
+    typical_radius,
     virtual_adversarial_loss,
 )
 
