@@ -146,12 +146,15 @@ Fraction of the epochs, at the end, over which every learning rate falls linearl
 (:func:`~ssaae.training.learning_rate_factor`). 0 keeps the rates constant."""),
     "batch_size": Parameter(_or("auto", _integer(1)), "'auto' or an int >= 1", '"auto" or int', """\
 Rows per minibatch of the reconstruction and regularization phases. ``"auto"`` is
-``min(500, n_samples // 20)`` (at least 2): 500, where matrix products run several times faster
-per row than at 100, unless that would leave fewer than 20 steps an epoch."""),
+``n_samples // 20`` between 32 and 500 (and at most ``n_samples``): 500, where matrix products
+run several times faster per row than at 100, unless that would leave fewer than 20 steps an
+epoch; 32 at least, so that the discriminators and batch normalization see enough rows."""),
     "labeled_batch_size": Parameter(_or("auto", _integer(1)), "'auto' or an int >= 1", '"auto" or int', """\
 Labeled rows, drawn with replacement, per semi-supervised step; ``"auto"`` is the size of the
 unlabeled minibatches, so that labeled and unlabeled rows weigh alike."""),
-    "max_iter": Parameter(_integer(1), "an int >= 1", "int", "Epochs: passes over all rows of X."),
+    "max_iter": Parameter(_integer(1), "an int >= 1", "int", """\
+Epochs: passes over all rows of X, or as many passes as make 20 minibatches where one makes fewer
+(:func:`~ssaae.training.epoch_batches`)."""),
     "precision": Parameter(_one_of("auto", "bf16", "fp32"), "'auto', 'bf16' or 'fp32'", '{"auto", "bf16", "fp32"}', """\
 Precision of the training forward passes. bf16 is faster where the hardware multiplies it (CPUs
 with AMX or AVX512-BF16, recent GPUs) and many times slower where it is emulated; ``"auto"``
@@ -262,7 +265,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _batch_size(self, n_samples):
         """``batch_size``, with ``"auto"`` resolved for ``n_samples`` rows."""
-        return min(500, max(2, n_samples // 20)) if self.batch_size == "auto" else self.batch_size
+        return min(500, n_samples, max(32, n_samples // 20)) if self.batch_size == "auto" else self.batch_size
 
     def _fit_networks(self, X, n_categories, X_labeled=None, labels=None, validation_data=None, patience=None):
         """Build the networks for ``X`` (float32, validated; possibly memory-mapped) and train

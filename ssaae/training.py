@@ -23,6 +23,7 @@ from torch.profiler import record_function
 from .priors import sample_categorical, sample_gaussian
 
 PHASES = ("reconstruction", "discriminator", "generator", "semi_supervised")
+MIN_STEPS = 20  # minibatches an epoch has at least
 
 
 @dataclass
@@ -381,8 +382,22 @@ def consistency_phase(model, optimizer, x, amp, config, generator, radius):
     return loss.detach()
 
 
+def epoch_batches(n_rows, batch_size, generator, device):
+    """An epoch's minibatches of row indices: a random permutation of the rows, cut in
+    ``batch_size`` pieces, with more permutations after it until there are :data:`MIN_STEPS`
+    pieces at least (small data sets go over their rows several times an epoch); a last piece of
+    one row joins the one before it (batch normalization needs 2)."""
+    passes = max(1, math.ceil(MIN_STEPS * batch_size / n_rows))
+    order = torch.cat([torch.randperm(n_rows, generator=generator, device=device) for _ in range(passes)])
+    batches = list(order.split(batch_size))
+    if len(batches) > 1 and len(batches[-1]) == 1:
+        batches[-2:] = [torch.cat(batches[-2:])]
+    return batches
+
+
 def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled="aae", radii=None):
-    """One pass over the rows of ``X`` (tensors on the model's device) in minibatches, each going
+    """One epoch over the rows of ``X`` (tensors on the model's device) in the minibatches of
+    :func:`epoch_batches`, each going
     through the phases ``unlabeled`` names, then the semi-supervised phase on a minibatch of
     ``X_labeled``. ``unlabeled`` is ``"aae"`` (the reconstruction and regularization phases),
     ``"consistency"`` (:func:`consistency_phase`) or None (the labels-only baseline);
@@ -394,10 +409,7 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
     phases = {"aae": PHASES[:3], "consistency": ("consistency",), None: ()}[unlabeled]
     phases = [*phases, *(PHASES[3:] if X_labeled is not None else ())]
     losses = torch.zeros(len(phases), device=X.device)
-    batches = list(torch.randperm(len(X), generator=generator, device=X.device).split(config.batch_size))
-    if len(batches) > 1 and len(batches[-1]) == 1:  # batch normalization needs 2 rows
-        batches[-2:] = [torch.cat(batches[-2:])]
-    for batch in batches:
+    for step, batch in enumerate(epoch_batches(len(X), config.batch_size, generator, X.device)):
         step_losses = []
         radius = config.consistency_radius if radii is None else radii[batch, None]
         if unlabeled == "aae":
@@ -426,7 +438,7 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
         losses += torch.stack(step_losses)
     if world_size() > 1:
         distributed.all_reduce(losses)
-    return dict(zip(phases, (losses / len(batches) / world_size()).tolist()))
+    return dict(zip(phases, (losses / (step + 1) / world_size()).tolist()))
 
 
 def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="aae", callback=None,

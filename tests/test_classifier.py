@@ -340,7 +340,8 @@ def test_balance_weight_reaches_the_regularization_phase(digits, monkeypatch, ba
 @pytest.mark.parametrize("n_samples, params, sizes", [
     (1077, {"batch_size": "auto"}, (53, 53)),  # 20 steps an epoch
     (12000, {"batch_size": "auto"}, (500, 500)),  # at most 500 rows
-    (30, {"batch_size": "auto"}, (2, 2)),  # at least 2, for batch normalization
+    (300, {"batch_size": "auto"}, (32, 32)),  # at least 32 (epoch_batches makes 20 of them)
+    (20, {"batch_size": "auto"}, (20, 20)),  # at most all rows
     (1077, {"batch_size": 64}, (64, 64)),  # the labeled minibatches follow the unlabeled ones
     (1077, {"batch_size": 64, "labeled_batch_size": 32}, (64, 32)),
 ])

@@ -10,8 +10,10 @@ from torch.nn import functional as F
 from ssaae.networks import AAEConfig, AdversarialAutoencoder
 from ssaae.priors import sample_categorical, sample_gaussian
 from ssaae.training import (
+    MIN_STEPS,
     TrainingConfig,
     autocast,
+    epoch_batches,
     imbalance,
     learning_rate_factor,
     make_optimizers,
@@ -351,3 +353,16 @@ def test_mutual_information_loss_is_conditional_entropy_plus_four_times_the_imba
     probs = logits.softmax(1)
     conditional_entropy = -(probs * probs.log()).sum(1).mean()
     torch.testing.assert_close(mutual_information_loss(logits), conditional_entropy + 4 * imbalance(probs))
+
+
+@pytest.mark.parametrize("n_rows, batch_size, passes", [(1000, 50, 1), (1000, 7, 1), (90, 32, 8), (5, 2, 8)])
+def test_an_epoch_goes_over_the_rows_as_often_as_makes_twenty_minibatches(n_rows, batch_size, passes):
+    batches = epoch_batches(n_rows, batch_size, torch.Generator().manual_seed(0), "cpu")
+    assert len(batches) >= MIN_STEPS and min(len(batch) for batch in batches) >= 2
+    assert torch.cat(batches).bincount(minlength=n_rows).tolist() == [passes] * n_rows
+
+
+def test_an_epoch_of_many_rows_is_one_permutation_of_them():
+    """Data of 20 minibatches or more train as before epoch_batches: the same draws."""
+    batches = epoch_batches(1000, 50, torch.Generator().manual_seed(0), "cpu")
+    assert torch.equal(torch.cat(batches), torch.randperm(1000, generator=torch.Generator().manual_seed(0)))
