@@ -33,7 +33,7 @@ def fitted(digits):
 
 
 @parametrize_with_checks(
-    [tiny(max_iter=20)],
+    [tiny(max_iter=5)],  # at least 100 minibatches
     expected_failed_checks=lambda estimator: {
         "check_classifiers_classes": "its binary case labels rows -1, which means unlabeled here, "
         "as in sklearn.semi_supervised",
@@ -146,11 +146,11 @@ def test_works_in_pipeline_and_grid_search():
     rng = np.random.RandomState(0)
     X = np.r_[rng.normal(0, 1, (60, 5)), rng.normal(4, 1, (60, 5))]
     y = np.r_[[0] * 60, [1] * 60]
-    search = GridSearchCV(make_pipeline(MinMaxScaler(), tiny(max_iter=40)),
+    search = GridSearchCV(make_pipeline(MinMaxScaler(), tiny(max_iter=4)),
                           {"semisupervisedaaeclassifier__style_dim": [2, 4]}, cv=2).fit(X, y)
     assert search.best_params_["semisupervisedaaeclassifier__style_dim"] in (2, 4)
     assert search.score(X, y) > 0.9
-    assert clone(search.best_estimator_).get_params()["semisupervisedaaeclassifier__max_iter"] == 40
+    assert clone(search.best_estimator_).get_params()["semisupervisedaaeclassifier__max_iter"] == 4
 
 
 @pytest.mark.parametrize("X_change, y, message", [
