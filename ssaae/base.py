@@ -415,8 +415,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def score_samples(self, X):
         """How typical each row is of the training rows, higher for more typical ones, as in
         scikit-learn's ``IsolationForest``: an anomaly score from what training keeps small, minus
-        the sum of the row's reconstruction error from its own code (binary cross-entropy or
-        squared error of the standardized features, summed), ``|z|^2 / 2`` of its style code and
+        the sum of the row's reconstruction error from its own code (binary cross-entropy less
+        the row's own entropy, or squared error of the standardized features, summed) and
         ``-log max q(y|x)``. The reconstruction usually dominates.
 
         Returns

@@ -526,9 +526,11 @@ def encode_dataset(model, batches):
 def typicality(model, batches):
     """How well each row of ``batches`` (CPU float tensors) fits what training made of the rows, higher
     for a better fit: minus the sum of its reconstruction error (:func:`reconstruction_errors`,
-    decoding q(y|x) and z as training does), ``|z|^2 / 2`` (the style's negative log-density
-    under N(0, I), up to a constant) and ``-log max q(y|x)`` (how far the class code is from
-    one-hot). In fp32, so that a row's score does not depend on its batch."""
+    decoding q(y|x) and z as training does; for binary features less the row's own entropy, so
+    that a perfect reconstruction costs 0 however much ink the row has) and ``-log max q(y|x)``
+    (how far the class code is from the prior's one-hot vectors). The style's fit to N(0, I) is
+    left out: unseen kinds of rows tend to get the smaller style codes. In fp32, so that a row's
+    score does not depend on its batch."""
     model.eval()
     device = next(model.parameters()).device
     scores = []
@@ -536,6 +538,8 @@ def typicality(model, batches):
         x = x.to(device)
         class_logits, style = model.encode(x)
         costs = (reconstruction_errors(model, model.decode(class_logits.softmax(dim=1), style), x)
-                 + style.square().sum(1) / 2 - class_logits.log_softmax(dim=1).max(1).values)
+                 - class_logits.log_softmax(dim=1).max(1).values)
+        if model.config.binary_features:
+            costs -= F.binary_cross_entropy(x, x, reduction="none").sum(1)
         scores.append(-costs.cpu())
     return torch.cat(scores)

@@ -5,17 +5,15 @@ import pytest
 import torch
 from helpers import TINY
 from sklearn.metrics import roc_auc_score
-from torch.nn import functional as F
 
 from ssaae import AAEClustering, SemiSupervisedAAEClassifier
 from ssaae.networks import AAEConfig, AdversarialAutoencoder
 from ssaae.training import typicality
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-# Trained long enough for the style codes to match the prior: until they do, a row's style term
-# says little about how typical it is (measured: it can even rank unseen digits first).
+# 15 epochs: the two-digit AUROC of seeds 0-2 was 0.966-0.980 (clustering), 0.958-0.986 (classifier).
 SETTINGS = {"hidden_layer_sizes": (128,), "discriminator_layer_sizes": (64,), "style_dim": 2, "batch_size": 16,
-            "max_iter": 50, "random_state": 0}
+            "max_iter": 15, "random_state": 0}
 ESTIMATORS = [AAEClustering(**SETTINGS, n_clusters=3), SemiSupervisedAAEClassifier(**SETTINGS)]
 
 
@@ -36,15 +34,16 @@ def test_score_samples_of_a_row_does_not_depend_on_the_other_rows(digits):
 
 
 @pytest.mark.parametrize("binary", [True, False])
-def test_typicality_is_minus_reconstruction_error_style_energy_and_class_surprise(binary):
+def test_typicality_is_minus_reconstruction_error_and_class_surprise(binary):
     torch.manual_seed(0)
     model = AdversarialAutoencoder(AAEConfig(6, 3, 2, (8,), (8,), binary_features=binary)).eval()
     x = torch.rand(5, 6)
     with torch.no_grad():
         logits, style = model.encode(x)
         output = model.decode(logits.softmax(1), style)
-        error = (F.binary_cross_entropy_with_logits(output, x, reduction="none") if binary else (output - x) ** 2)
-        expected = -(error.sum(1) + (style**2).sum(1) / 2 - logits.softmax(1).max(1).values.log())
+        p = output.sigmoid()  # the Bernoulli divergence of the decoder's pixels from the row's, for binary features
+        error = (x * (x / p).log() + (1 - x) * ((1 - x) / (1 - p)).log()) if binary else (output - x) ** 2
+        expected = -(error.sum(1) - logits.softmax(1).max(1).values.log())
     torch.testing.assert_close(typicality(model, x.split(2)), expected)
 
 
