@@ -9,7 +9,15 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
 from ssaae import AAEClustering
-from ssaae.bench.one_class import METHODS, RUNS_FILE, ReconstructingMLP, run_benchmark, summarize, summary_tables
+from ssaae.bench.one_class import (
+    EPOCHS,
+    METHODS,
+    RUNS_FILE,
+    ReconstructingMLP,
+    run_benchmark,
+    summarize,
+    summary_tables,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -88,7 +96,7 @@ def test_bench_one_class_prints_the_tables_and_records_its_command(tmp_path):
     assert result.exit_code == 0, result.output
     assert "| isolation-forest |" in result.stdout
     assert ("Command: `ssaae bench one-class --dataset=digits --classes=1 --seeds=1 --methods=isolation-forest "
-            f"--out={tmp_path} --epochs=20`") in (tmp_path / "results.md").read_text()
+            f"--out={tmp_path} --epochs={EPOCHS}`") in (tmp_path / "results.md").read_text()
 
 
 @pytest.mark.parametrize(("options", "message"), [(["--classes", 12], "no training rows of class 12"),
