@@ -417,8 +417,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         scikit-learn's ``IsolationForest``: an anomaly score from what training keeps small, minus
         the sum of the row's reconstruction error from its own code (binary cross-entropy less
         the row's own entropy, or squared error of the standardized features, summed) and
-        ``-log max q(y|x)``. The reconstruction usually dominates. A model fitted for anomaly
-        scores alone does better with ``consistency_weight=0``: the consistency term teaches the
+        ``-log max q(y|x)``. The reconstruction usually dominates. For a model fitted for anomaly
+        scores alone, ``consistency_weight=0`` is worth a try: the consistency term teaches the
         encoder to overlook small changes of a row.
 
         Returns
