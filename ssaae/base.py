@@ -128,6 +128,12 @@ Weight of IMSAT's (Hu et al. 2017) mutual information term in the reconstruction
 mean entropy of q(y|x) over a minibatch plus 4 times the balance term's log K minus the entropy
 of its mean (:func:`~ssaae.training.mutual_information_loss`), so that each row is sure of its
 category and every category is used. Not in the paper; 0 turns it off."""),
+    "consistency_lr": Parameter(lambda value: value is None or _LEARNING_RATE[0](value), "None or a float > 0",
+                                "float or None", """\
+None adds the consistency and mutual information terms to the reconstruction phase's loss, where
+the decoder's gradient shapes q(y|x) too. A learning rate gives them a phase of their own after
+the regularization phase, on the clean rows, with its own optimizer over the encoder and class
+head: IMSAT's objective (Hu et al. 2017) trained beside the autoencoder, not mixed into it."""),
     "class_head_init_scale": Parameter(_real(0), "a float >= 0", "float", """\
 Factor on the initial weights and bias of the class head, the encoder's last layer before
 q(y|x) (PyTorch's default initialization at 1). Near 0, as in IMSAT, the first predictions are
@@ -258,6 +264,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             consistency_weight=self.consistency_weight, consistency_radius=self.consistency_radius,
             consistency_rampup=self.consistency_rampup, consistency_ramp=self.consistency_ramp,
             balance_weight=self.balance_weight, mutual_information_weight=self.mutual_information_weight,
+            consistency_lr=self.consistency_lr,
             learning_rate_drops=tuple(self.learning_rate_drops),
             learning_rate_decay=self.learning_rate_decay, **self._training_fields(n_samples),
         )

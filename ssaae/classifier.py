@@ -47,7 +47,7 @@ class SemiSupervisedAAEClassifier(ClassifierMixin, BaseAAE):
     def __init__(self, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(256, 256),
                  style_dim=10, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
                  consistency_weight=100.0, consistency_radius="auto", consistency_rampup=8, consistency_ramp="sigmoid",
-                 balance_weight=5.0, mutual_information_weight=0.0, class_head_init_scale=1.0,
+                 balance_weight=5.0, mutual_information_weight=0.0, consistency_lr=None, class_head_init_scale=1.0,
                  reconstruction_lr=1e-3, regularization_lr=2e-4, semi_supervised_lr=1e-3, optimizer="adam",
                  learning_rate_drops=(), learning_rate_decay=0.5, batch_size="auto",
                  labeled_batch_size="auto", max_iter=25, early_stopping=False, n_iter_no_change=5,

@@ -42,7 +42,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=3, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=False,
                  consistency_weight=150.0, consistency_radius=2.0, consistency_rampup=3, consistency_ramp="linear",
-                 balance_weight=5.0, mutual_information_weight=0.0, class_head_init_scale=1.0,
+                 balance_weight=5.0, mutual_information_weight=0.0, consistency_lr=None, class_head_init_scale=1.0,
                  reconstruction_lr=1e-3, regularization_lr=1e-3, optimizer="adam", learning_rate_drops=(),
                  learning_rate_decay=0.0, batch_size=100, max_iter=100,
                  precision="auto", device="auto", random_state=None, warm_start=False,

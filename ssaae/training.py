@@ -45,6 +45,7 @@ class TrainingConfig:
     consistency_ramp: str = "linear"
     balance_weight: float = 0.0
     mutual_information_weight: float = 0.0
+    consistency_lr: float | None = None  # None: the consistency and mutual information terms join reconstruction
     learning_rate_drops: tuple = ()
     learning_rate_decay: float = 0.0
 
@@ -114,13 +115,16 @@ def autocast(device, precision):
 
 def make_optimizers(model, config):
     """One optimizer per phase, each over the parameters that phase owns: Adam, or the paper's SGD
-    (momentum 0.9 for reconstruction and classification, 0.1 for the adversarial steps)."""
+    (momentum 0.9 for reconstruction and classification, 0.1 for the adversarial steps); with a
+    ``config.consistency_lr``, one more for :func:`consistency_phase` over the encoder and class head."""
     phases = {
         "reconstruction": ([*model.encoder_parameters(), *model.decoder.parameters()], config.reconstruction_lr),
         "discriminator": (model.discriminator_parameters(), config.regularization_lr),
         "generator": (model.encoder_parameters(), config.regularization_lr),
         "semi_supervised": (model.classifier_parameters(), config.semi_supervised_lr),
     }
+    if config.consistency_lr is not None:
+        phases["consistency"] = (model.classifier_parameters(), config.consistency_lr)
     optimizers = {}
     for name, (parameters, lr) in phases.items():
         adversarial = name in ("discriminator", "generator")
@@ -374,10 +378,14 @@ def _with_noise(x, std, generator):
 
 def consistency_phase(model, optimizer, x, amp, config, generator, radius):
     """The encoder and class head alone learn to keep q(y|x) steady under
-    :func:`virtual_adversarial_loss` of ``radius``: no decoder, no priors (the consistency-only
-    baseline)."""
+    :func:`virtual_adversarial_loss` of ``radius`` and, with a ``mutual_information_weight`` not
+    0, to keep :func:`mutual_information_loss` low, on clean rows: IMSAT's objective (Hu et al.
+    2017) when both are on. The consistency-only baseline's one phase, and the AAE's fourth with
+    a ``config.consistency_lr``."""
     with amp:
         loss = config.consistency_weight * virtual_adversarial_loss(model, x, radius, generator)
+        if config.mutual_information_weight:
+            loss = loss + config.mutual_information_weight * mutual_information_loss(model.encode(x)[0])
     _step(optimizer, loss)
     return loss.detach()
 
@@ -399,15 +407,16 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
     """One epoch over the rows of ``X`` (tensors on the model's device) in the minibatches of
     :func:`epoch_batches`, each going
     through the phases ``unlabeled`` names, then the semi-supervised phase on a minibatch of
-    ``X_labeled``. ``unlabeled`` is ``"aae"`` (the reconstruction and regularization phases),
-    ``"consistency"`` (:func:`consistency_phase`) or None (the labels-only baseline);
+    ``X_labeled``. ``unlabeled`` is ``"aae"`` (the reconstruction and regularization phases, and
+    :func:`consistency_phase` with a ``config.consistency_lr``), ``"consistency"`` (:func:`consistency_phase`) or None (the labels-only baseline);
     ``X_labeled=None`` (clustering) skips the semi-supervised phase. ``radii``: a consistency
     radius for each row of ``X``, or None for ``config.consistency_radius``. Returns the mean loss
     of each phase run."""
     model.train()
     amp = autocast(X.device, config.precision)
+    own_phase = unlabeled == "aae" and config.consistency_lr is not None
     phases = {"aae": PHASES[:3], "consistency": ("consistency",), None: ()}[unlabeled]
-    phases = [*phases, *(PHASES[3:] if X_labeled is not None else ())]
+    phases = [*phases, *(["consistency"] if own_phase else []), *(PHASES[3:] if X_labeled is not None else ())]
     losses = torch.zeros(len(phases), device=X.device)
     for step, batch in enumerate(epoch_batches(len(X), config.batch_size, generator, X.device)):
         step_losses = []
@@ -417,13 +426,18 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
             x_noisy = _with_noise(x, config.input_noise, generator)
             with record_function("reconstruction"):  # the phases by name, for the throughput benchmark's profile
                 reconstruction, class_probs, style = reconstruction_phase(
-                    model, optimizers["reconstruction"], x_noisy, x, amp, config, generator, radius
+                    model, optimizers["reconstruction"], x_noisy, x, amp, None if own_phase else config, generator,
+                    radius
                 )
             with record_function("regularization"):
                 step_losses += [reconstruction, *regularization_phase(
                     model, optimizers["discriminator"], optimizers["generator"], x_noisy, class_probs, style,
                     generator, amp, balance_weight=config.balance_weight,
                 )]
+            if own_phase:
+                with record_function("consistency"):
+                    step_losses.append(consistency_phase(model, optimizers["consistency"], x, amp, config, generator,
+                                                         radius))
         elif unlabeled == "consistency":  # on clean rows and with the optimizer the term has in the AAE
             step_losses.append(consistency_phase(model, optimizers["reconstruction"], X[batch], amp, config,
                                                  generator, radius))

@@ -39,6 +39,11 @@ def test_fitted_attributes_describe_the_clustering(fitted, digits):
     np.testing.assert_array_equal(fitted.labels_, fitted.predict(digits.X_train))
 
 
+def test_consistency_lr_trains_the_consistency_terms_in_a_phase_of_their_own(digits):
+    model = tiny(max_iter=1, mutual_information_weight=1.0, consistency_lr=2e-3).fit(digits.X_train)
+    assert set(model.history_[0]) == {"reconstruction", "discriminator", "generator", "consistency", "seconds"}
+
+
 def test_predict_proba_gives_soft_assignments_whose_argmax_is_predict(fitted, digits):
     probabilities = fitted.predict_proba(digits.X_test)
     assert probabilities.shape == (len(digits.X_test), 4)

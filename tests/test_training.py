@@ -7,12 +7,14 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from ssaae import training
 from ssaae.networks import AAEConfig, AdversarialAutoencoder
 from ssaae.priors import sample_categorical, sample_gaussian
 from ssaae.training import (
     MIN_STEPS,
     TrainingConfig,
     autocast,
+    consistency_phase,
     epoch_batches,
     imbalance,
     learning_rate_factor,
@@ -346,6 +348,45 @@ def test_mutual_information_weight_adds_its_term_to_the_reconstruction_loss(mode
     with torch.no_grad():
         term = mutual_information_loss(model.encode(x_noisy)[0])
     torch.testing.assert_close(loss(3.0) - loss(0.0), 3.0 * term)
+
+
+def test_consistency_phase_adds_the_mutual_information_term_of_the_clean_rows(model):
+    x = torch.rand(16, N_FEATURES)
+
+    def loss(weight):
+        copy_ = copy.deepcopy(model)
+        config = TrainingConfig(consistency_weight=2.0, mutual_information_weight=weight, consistency_lr=1e-3)
+        return consistency_phase(copy_, make_optimizers(copy_, config)["consistency"], x, AMP, config,
+                                 torch.Generator().manual_seed(0), 1.0)
+
+    with torch.no_grad():
+        term = mutual_information_loss(model.encode(x)[0])
+    torch.testing.assert_close(loss(3.0) - loss(0.0), 3.0 * term)
+
+
+def test_consistency_lr_moves_the_terms_out_of_reconstruction_into_a_phase_of_their_own(model, monkeypatch):
+    """With ``consistency_lr`` the reconstruction phase gets no consistency or mutual information
+    term, and a fourth phase with an optimizer of its own, at that rate over the encoder and class
+    head, trains them."""
+    config = TrainingConfig(consistency_weight=5.0, mutual_information_weight=1.0, consistency_lr=3e-3)
+    optimizers = make_optimizers(model, config)
+    group = optimizers["consistency"].param_groups[0]
+    assert group["lr"] == 3e-3
+    assert [id(p) for p in group["params"]] == [id(p) for p in model.classifier_parameters()]
+
+    reconstruction_configs = []
+    original = training.reconstruction_phase
+    monkeypatch.setattr(training, "reconstruction_phase",
+                        lambda *args: reconstruction_configs.append(args[5]) or original(*args))
+    losses = train_epoch(model, optimizers, torch.rand(64, N_FEATURES), None, None, config,
+                         torch.Generator().manual_seed(0))
+    assert list(losses) == ["reconstruction", "discriminator", "generator", "consistency"]
+    assert reconstruction_configs and set(reconstruction_configs) == {None}
+
+    before = snapshot(model)
+    consistency_phase(model, optimizers["consistency"], torch.rand(16, N_FEATURES), AMP, config,
+                      torch.Generator().manual_seed(0), 1.0)
+    assert changed_parts(model, before) == {"encoder", "class_head"}
 
 
 def test_mutual_information_loss_is_conditional_entropy_plus_four_times_the_imbalance():
