@@ -128,6 +128,11 @@ Weight of IMSAT's (Hu et al. 2017) mutual information term in the reconstruction
 mean entropy of q(y|x) over a minibatch plus 4 times the balance term's log K minus the entropy
 of its mean (:func:`~ssaae.training.mutual_information_loss`), so that each row is sure of its
 category and every category is used. Not in the paper; 0 turns it off."""),
+    "consistency_probe": Parameter(_real(0, low_open=True), "a float > 0", "float", """\
+Length of the random input change from which the consistency term's power iteration finds the
+most sensitive direction. The default, 1e-6, finds the direction at the row itself; a long one
+(IMSAT's 10 on pixels in [-1, 1] is 5 on pixels in [0, 1]) the one that moves q(y|x) most at
+that distance."""),
     "consistency_lr": Parameter(lambda value: value is None or _LEARNING_RATE[0](value), "None or a float > 0",
                                 "float or None", """\
 None adds the consistency and mutual information terms to the reconstruction phase's loss, where
@@ -264,7 +269,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             consistency_weight=self.consistency_weight, consistency_radius=self.consistency_radius,
             consistency_rampup=self.consistency_rampup, consistency_ramp=self.consistency_ramp,
             balance_weight=self.balance_weight, mutual_information_weight=self.mutual_information_weight,
-            consistency_lr=self.consistency_lr,
+            consistency_probe=self.consistency_probe, consistency_lr=self.consistency_lr,
             learning_rate_drops=tuple(self.learning_rate_drops),
             learning_rate_decay=self.learning_rate_decay, **self._training_fields(n_samples),
         )

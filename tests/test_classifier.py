@@ -182,6 +182,7 @@ BAD_VALUES = {
     "balance_weight": [-5.0],
     "mutual_information_weight": [-1.0, "high"],
     "consistency_lr": [0, -1e-3, "fast"],
+    "consistency_probe": [0, -1.0, None],
     "class_head_init_scale": [-0.01, float("nan")],
     "reconstruction_lr": ["fast", 0, -1e-3, float("inf")],
     "regularization_lr": [0.0],

@@ -250,6 +250,19 @@ def test_virtual_adversarial_change_moves_predictions_more_than_a_random_change_
     assert model.class_head.weight.grad.abs().sum() > 0  # the consistency term trains the class head
 
 
+def test_a_long_probe_finds_the_direction_sensitive_at_its_distance_not_at_the_row():
+    """q(y|x) of one input is flat near 0 and steep at 5: a tiny probe finds no direction there,
+    so the change of length 5 moves q(y|x) by chance; a probe of length 5 finds the steep side."""
+    model = AdversarialAutoencoder(AAEConfig(2, 2, 1, (4,), (4,)))
+    model.encode = lambda x: (torch.stack([torch.zeros(len(x)), 10 * F.relu(x[:, 0] - 4)], 1), x[:, :1])
+    x = torch.zeros(64, 2)
+
+    def loss(probe_length):
+        return virtual_adversarial_loss(model, x, 5.0, torch.Generator().manual_seed(0), probe_length).item()
+
+    assert loss(5.0) > 0.5 > loss(1e-6)
+
+
 def test_virtual_adversarial_change_is_found_as_well_in_bf16_as_in_fp32(model):
     """bf16 rounds a tiny power-iteration probe away; the change found must still be adversarial."""
     x = torch.rand(256, N_FEATURES)
