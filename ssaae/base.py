@@ -296,8 +296,6 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                              f"batch_size = {training.batch_size}"
                              + (f", labeled_batch_size = {training.labeled_batch_size}" if labels is not None else ""))
         mapped = _memory_mapped(X)
-        if mapped and self.consistency_radius == "neighbors" and self.consistency_weight:
-            raise ValueError("consistency_radius='neighbors' needs all rows in memory, not a memory-mapped array")
         warm = self.warm_start and hasattr(self, "model_")
         if warm and self.model_.config != config:
             raise ValueError(f"warm_start needs networks of the fitted shape: {self.model_.config} fitted, "

@@ -241,40 +241,47 @@ def virtual_adversarial_loss(model, x, radius, generator, probe_length=1e-6):
     return divergence(radius * F.normalize(gradient, dim=1))
 
 
+def kth_neighbor_distances(queries, X, neighbors=10, batch_size=4096):
+    """Each of the ``queries``, rows of ``X``, its distance to its ``neighbors``-th nearest other
+    row of ``X``. Exact, in fp32, ``batch_size`` rows of ``X`` at a time, so that ``X`` may be rows
+    read from a memory-mapped file (anything with ``len`` and rows by a tensor of indices).
+
+    >>> kth_neighbor_distances(torch.tensor([[0.0], [3.0]]), torch.tensor([[0.0], [1.0], [3.0]]), neighbors=1)
+    tensor([1., 2.])
+    """
+    queries = queries.float()
+    nearest = torch.empty(len(queries), 0, device=queries.device)
+    with torch.autocast(queries.device.type, enabled=False):
+        for start in range(0, len(X), batch_size):
+            chunk = X[torch.arange(start, min(start + batch_size, len(X)), device=queries.device)].float()
+            nearest = torch.cat([nearest, torch.cdist(queries, chunk)], dim=1)
+            # the row itself is among the neighbors + 1 nearest, at distance 0
+            nearest = nearest.topk(min(neighbors + 1, nearest.shape[1]), largest=False).values
+    return nearest[:, -1]
+
+
 def neighbor_radii(X, neighbors=10, scale=0.25, batch_size=1024):
     """``scale`` times each row's distance to its ``neighbors``-th nearest other row of ``X``: the
-    per-row consistency radius of IMSAT (Hu et al. 2017), small where the rows are dense. Exact,
-    in fp32, ``batch_size`` rows at a time.
+    per-row consistency radius of IMSAT (Hu et al. 2017), small where the rows are dense.
+    :func:`kth_neighbor_distances` of ``batch_size`` rows at a time.
 
     >>> neighbor_radii(torch.tensor([[0.0], [1.0], [3.0]]), neighbors=1, scale=1.0)
     tensor([1., 1., 2.])
     """
-    X = X.float()
-    with torch.autocast(X.device.type, enabled=False):
-        # the row itself is among the neighbors + 1 nearest, at distance 0
-        return scale * torch.cat([torch.cdist(rows, X).topk(neighbors + 1, largest=False).values[:, -1]
-                                  for rows in X.split(batch_size)])
+    batches = torch.arange(len(X), device=X.device).split(batch_size)
+    return scale * torch.cat([kth_neighbor_distances(X[rows], X, neighbors) for rows in batches])
 
 
 def typical_radius(X, neighbors=10, scale=0.38, rows=1000, batch_size=4096):
-    """``scale`` times the median distance from a row of ``X`` to its ``neighbors``-th nearest
-    other row, over ``rows`` rows evenly spaced through ``X`` (all rows of a smaller ``X``):
-    a consistency radius in the units of the data. Exact, in fp32, ``batch_size`` rows of ``X``
-    at a time, so that ``X`` may be rows read from a memory-mapped file. The default scale gives
-    MNIST's pixels about 2.0.
+    """``scale`` times the median :func:`kth_neighbor_distances` of ``rows`` rows evenly spaced
+    through ``X`` (all rows of a smaller ``X``), ``batch_size`` rows of ``X`` at a time: a
+    consistency radius in the units of the data. The default scale gives MNIST's pixels about 2.0.
 
     >>> typical_radius(torch.tensor([[0.0], [1.0], [3.0]]), neighbors=1, scale=1.0)
     1.0
     """
-    sample = X[torch.linspace(0, len(X) - 1, min(rows, len(X)), device=X.device).long()].float()
-    nearest = torch.empty(len(sample), 0, device=sample.device)
-    with torch.autocast(sample.device.type, enabled=False):
-        for start in range(0, len(X), batch_size):
-            chunk = X[torch.arange(start, min(start + batch_size, len(X)), device=X.device)].float()
-            nearest = torch.cat([nearest, torch.cdist(sample, chunk)], dim=1)
-            nearest = nearest.topk(min(neighbors + 1, nearest.shape[1]), largest=False).values
-    # the row itself is among the neighbors + 1 nearest, at distance 0
-    return scale * float(nearest[:, -1].median())
+    sample = X[torch.linspace(0, len(X) - 1, min(rows, len(X)), device=X.device).long()]
+    return scale * float(kth_neighbor_distances(sample, X, neighbors, batch_size).median())
 
 
 def mutual_information_loss(class_logits, marginal_weight=4.0):

@@ -141,16 +141,16 @@ def test_warm_start_refuses_data_of_another_shape(digits):
         model.fit(digits.X_train[:, :32])
 
 
-def test_a_memory_mapped_array_trains_as_the_array_does(digits, tmp_path):
+@pytest.mark.parametrize("radius", [2.0, "neighbors"])
+def test_a_memory_mapped_array_trains_as_the_array_does(digits, tmp_path, radius):
     np.save(tmp_path / "rows.npy", digits.X_train)
     mapped = np.load(tmp_path / "rows.npy", mmap_mode="r")
-    settings = {**TINY, "n_clusters": 4, "random_state": 0, "reconstruction_loss": "mse"}  # scaled features
+    settings = {**TINY, "n_clusters": 4, "random_state": 0, "reconstruction_loss": "mse",  # scaled features
+                "consistency_radius": radius}
     in_memory = AAEClustering(**settings).fit(digits.X_train)
     from_file = AAEClustering(**settings).fit(mapped)
     np.testing.assert_array_equal(from_file.feature_scale_, in_memory.feature_scale_)
     np.testing.assert_array_equal(from_file.predict_proba(mapped), in_memory.predict_proba(digits.X_train))
-    with pytest.raises(ValueError, match="needs all rows in memory"):
-        AAEClustering(**settings, consistency_radius="neighbors").fit(mapped)
 
 
 _MEASURE = """
