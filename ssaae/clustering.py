@@ -14,7 +14,11 @@ class AAEClustering(ClusterMixin, BaseAAE):
     The encoder's categorical head q(y|x) has ``n_clusters`` outputs and is pushed towards a
     uniform categorical prior, its style head q(z|x) towards N(0, I); the decoder rebuilds x from
     [y, z]. What the style code cannot carry (the style has few dimensions) the cluster must:
-    images split by content, not by style.
+    images split by content, not by style. By default a fourth phase (``consistency_lr``) trains
+    the encoder and class head on IMSAT's objective (Hu et al. 2017): q(y|x) steady under the
+    most sensitive input change of each row's own radius (``consistency_radius="neighbors"``),
+    each row sure of its cluster and every cluster used (``mutual_information_weight``), with
+    batch normalization and a class head that starts near zero.
 
     Parameters
     ----------
@@ -40,12 +44,12 @@ class AAEClustering(ClusterMixin, BaseAAE):
     """
 
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
-                 style_dim=3, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=False,
-                 consistency_weight=150.0, consistency_radius=2.0, consistency_rampup=3, consistency_ramp="linear",
-                 balance_weight=5.0, mutual_information_weight=0.0, consistency_probe=1e-6, consistency_lr=None,
-                 class_head_init_scale=1.0,
+                 style_dim=3, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
+                 consistency_weight=1.0, consistency_radius="neighbors", consistency_rampup=0,
+                 consistency_ramp="linear", balance_weight=5.0, mutual_information_weight=0.1, consistency_probe=1e-6,
+                 consistency_lr=2e-3, class_head_init_scale=0.01,
                  reconstruction_lr=1e-3, regularization_lr=1e-3, optimizer="adam", learning_rate_drops=(),
-                 learning_rate_decay=0.0, batch_size=100, max_iter=100,
+                 learning_rate_decay=0.0, batch_size=250, max_iter=100,
                  precision="auto", device="auto", random_state=None, warm_start=False,
                  checkpoint_path=None, checkpoint_every=1, verbose=False):
         self._store(locals())

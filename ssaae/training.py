@@ -392,12 +392,15 @@ def consistency_phase(model, optimizer, x, amp, config, generator, radius):
     0, to keep :func:`mutual_information_loss` low, on clean rows: IMSAT's objective (Hu et al.
     2017) when both are on. The consistency-only baseline's one phase, and the AAE's fourth with
     a ``config.consistency_lr``."""
+    loss = torch.zeros((), device=x.device)
     with amp:
-        loss = config.consistency_weight * virtual_adversarial_loss(model, x, radius, generator,
-                                                                    config.consistency_probe)
+        if config.consistency_weight:
+            loss = loss + config.consistency_weight * virtual_adversarial_loss(model, x, radius, generator,
+                                                                               config.consistency_probe)
         if config.mutual_information_weight:
             loss = loss + config.mutual_information_weight * mutual_information_loss(model.encode(x)[0])
-    _step(optimizer, loss)
+    if loss.requires_grad:  # both weights 0: nothing to learn
+        _step(optimizer, loss)
     return loss.detach()
 
 
