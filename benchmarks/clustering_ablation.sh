@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The clustering ablation of issue 27: AAEClustering's defaults, each of IMSAT's parts alone, and
-# all of them together, each in its own folder PREFIX-VARIANT (validation error in its results.md).
-# Several copies of the command may run at once: they share the runs (see ssaae/bench/runs.py).
+# The clustering ablation of issue 27: AAEClustering's defaults (IMSAT's parts beside the AAE),
+# the earlier defaults (none of them), and each part alone on the earlier defaults, each in its own
+# folder PREFIX-VARIANT (validation error in its results.md). Several copies of the command may run
+# at once: they share the runs (see ssaae/bench/runs.py).
 #
 #   benchmarks/clustering_ablation.sh DATASET PREFIX [more `ssaae bench clustering` options]
 #   benchmarks/clustering_ablation.sh mnist benchmarks/results/mnist-ablation --clusters=16 --seeds=5
@@ -11,18 +12,21 @@
 set -euo pipefail
 dataset=$1 prefix=$2
 shift 2
-mutual_information=--param=mutual_information_weight=15
-neighbors=--param=consistency_radius=neighbors
-class_head=--param=class_head_init_scale=0.01
-batch_norm=--param=batch_norm=True
+# the defaults before IMSAT's parts, each part's setting replaced by its earlier value
+earlier=(--param=consistency_lr=None --param=consistency_weight=150.0 --param=mutual_information_weight=0.0
+         --param=consistency_rampup=3 --param=consistency_radius=2.0 --param=batch_norm=False
+         --param=class_head_init_scale=1.0 --param=batch_size=100)
 run() {
     local name=$1
     shift
     ssaae bench clustering --dataset="$dataset" --methods=aae --out="$prefix-$name" "$@"
 }
 run defaults "$@"
-run all "$mutual_information" "$neighbors" "$class_head" "$batch_norm" "$@"
-run batch-norm "$batch_norm" "$@"
-run mutual-information "$mutual_information" "$@"
-run neighbors "$neighbors" "$@"
-run class-head-init "$class_head" "$@"
+run earlier-defaults "${earlier[@]}" "$@"
+# IMSAT's objective (VAT weight 1, mutual information 0.1) in a phase of its own
+run own-phase "${earlier[@]}" --param=consistency_lr=0.002 --param=consistency_weight=1.0 \
+    --param=mutual_information_weight=0.1 --param=consistency_rampup=0 "$@"
+run neighbors "${earlier[@]}" --param=consistency_radius=neighbors "$@"
+run batch-norm "${earlier[@]}" --param=batch_norm=True "$@"
+run class-head-init "${earlier[@]}" --param=class_head_init_scale=0.01 "$@"
+run batch-250 "${earlier[@]}" --param=batch_size=250 "$@"
