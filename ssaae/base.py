@@ -103,9 +103,10 @@ suits any real values. ``"auto"`` picks bce when every feature is in [0, 1].""")
     "batch_norm": Parameter(_boolean, "True or False", "bool",
                             "Batch normalization before each ReLU of the encoder. Not in the paper."),
     "consistency_weight": Parameter(_real(0), "a float >= 0", "float", """\
-Weight of a consistency term in the reconstruction phase: q(y|x) should not change under the
-input change of length ``consistency_radius`` it is most sensitive to (virtual adversarial
-training, Miyato et al. 2018). Not in the paper; 0 turns it off."""),
+Weight of a consistency term in the reconstruction phase (or in a phase of its own, see
+``consistency_lr``): q(y|x) should not change under the input change of length
+``consistency_radius`` it is most sensitive to (virtual adversarial training, Miyato et al.
+2018). Not in the paper; 0 turns it off."""),
     "consistency_radius": Parameter(_or("auto neighbors", _real(0)), "a float >= 0, 'auto' or 'neighbors'",
                                     'float, "auto" or "neighbors"', """\
 Length of that input change, in the units of the (standardized) features. ``"auto"`` is 0.38
@@ -124,8 +125,8 @@ Weight of a term that keeps every category in use: log K minus the entropy of a 
 q(y|x). The discriminators judge one code at a time and cannot see a few categories taking all
 rows. Not in the paper; 0 turns it off."""),
     "mutual_information_weight": Parameter(_real(0), "a float >= 0", "float", """\
-Weight of IMSAT's (Hu et al. 2017) mutual information term in the reconstruction phase: the
-mean entropy of q(y|x) over a minibatch plus 4 times the balance term's log K minus the entropy
+Weight of IMSAT's (Hu et al. 2017) mutual information term in the reconstruction phase (or in
+the phase of ``consistency_lr``): the mean entropy of q(y|x) over a minibatch plus 4 times the balance term's log K minus the entropy
 of its mean (:func:`~ssaae.training.mutual_information_loss`), so that each row is sure of its
 category and every category is used. Not in the paper; 0 turns it off."""),
     "consistency_probe": Parameter(_real(0, low_open=True), "a float > 0", "float", """\

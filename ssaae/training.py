@@ -419,11 +419,11 @@ def epoch_batches(n_rows, batch_size, generator, device):
 
 def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unlabeled="aae", radii=None):
     """One epoch over the rows of ``X`` (tensors on the model's device) in the minibatches of
-    :func:`epoch_batches`, each going
-    through the phases ``unlabeled`` names, then the semi-supervised phase on a minibatch of
-    ``X_labeled``. ``unlabeled`` is ``"aae"`` (the reconstruction and regularization phases, and
-    :func:`consistency_phase` with a ``config.consistency_lr``), ``"consistency"`` (:func:`consistency_phase`) or None (the labels-only baseline);
-    ``X_labeled=None`` (clustering) skips the semi-supervised phase. ``radii``: a consistency
+    :func:`epoch_batches`, each going through the phases ``unlabeled`` names, then the
+    semi-supervised phase on a minibatch of ``X_labeled``. ``unlabeled`` is ``"aae"`` (the
+    reconstruction and regularization phases, then :func:`consistency_phase` with a
+    ``config.consistency_lr``), ``"consistency"`` (:func:`consistency_phase` alone) or None (the
+    labels-only baseline); ``X_labeled=None`` (clustering) skips the semi-supervised phase. ``radii``: a consistency
     radius for each row of ``X``, or None for ``config.consistency_radius``. Returns the mean loss
     of each phase run."""
     model.train()
