@@ -126,7 +126,8 @@ def test_warm_start_continues_from_the_fitted_networks(digits):
     model = AAEClustering(n_clusters=5, warm_start=True, random_state=0, **TINY).fit(digits.X_train)
     weights = {name: tensor.clone() for name, tensor in model.model_.state_dict().items()}
     # learning rates too small to move a weight: what the second fit starts from is what it ends with
-    model.set_params(reconstruction_lr=1e-30, regularization_lr=1e-30, input_noise=0.0).fit(digits.X_train)
+    model.set_params(reconstruction_lr=1e-30, regularization_lr=1e-30, consistency_lr=1e-30,
+                     input_noise=0.0).fit(digits.X_train)
     for name, tensor in model.model_.state_dict().items():
         if "running" not in name and "num_batches" not in name:  # batch normalization counts on
             torch.testing.assert_close(tensor, weights[name], msg=name)
