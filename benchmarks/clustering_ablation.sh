@@ -5,7 +5,7 @@
 # at once: they share the runs (see ssaae/bench/runs.py).
 #
 #   benchmarks/clustering_ablation.sh DATASET PREFIX [more `ssaae bench clustering` options]
-#   benchmarks/clustering_ablation.sh mnist benchmarks/results/mnist-ablation --clusters=16 --seeds=5
+#   benchmarks/clustering_ablation.sh mnist benchmarks/results/mnist-ablation-imsat --clusters=16 --seeds=5
 #
 # The extra options (--clusters, --seeds, --epochs, --param, --data-dir) apply to every variant.
 # Rerun the same command to resume.
@@ -21,7 +21,6 @@ run() {
     shift
     ssaae bench clustering --dataset="$dataset" --methods=aae --out="$prefix-$name" "$@"
 }
-run defaults "$@"
 run earlier-defaults "${earlier[@]}" "$@"
 # IMSAT's objective (VAT weight 1, mutual information 0.1) in a phase of its own
 run own-phase "${earlier[@]}" --param=consistency_lr=0.002 --param=consistency_weight=1.0 \
@@ -30,3 +29,5 @@ run neighbors "${earlier[@]}" --param=consistency_radius=neighbors "$@"
 run batch-norm "${earlier[@]}" --param=batch_norm=True "$@"
 run class-head-init "${earlier[@]}" --param=class_head_init_scale=0.01 "$@"
 run batch-250 "${earlier[@]}" --param=batch_size=250 "$@"
+# last: for MNIST, 16 clusters, 10 epochs, the README's table (mnist-clustering-imsat-phase) has these runs
+run defaults "$@"
