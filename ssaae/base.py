@@ -140,6 +140,10 @@ None adds the consistency and mutual information terms to the reconstruction pha
 the decoder's gradient shapes q(y|x) too. A learning rate gives them a phase of their own after
 the regularization phase, on the clean rows, with its own optimizer over the encoder and class
 head: IMSAT's objective (Hu et al. 2017) trained beside the autoencoder, not mixed into it."""),
+    "consistency_warmup": Parameter(_integer(0), "an int >= 0", "int", """\
+Epochs at the start, counted in ``max_iter``, that train the phase of ``consistency_lr`` alone:
+IMSAT's objective, which needs many steps to settle the clusters, at about a third of an AAE
+epoch's time each; the autoencoder's phases join after them. 0 runs every phase from the start."""),
     "class_head_init_scale": Parameter(_real(0), "a float >= 0", "float", """\
 Factor on the initial weights and bias of the class head, the encoder's last layer before
 q(y|x) (PyTorch's default initialization at 1). Near 0, as in IMSAT, the first predictions are

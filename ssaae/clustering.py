@@ -47,7 +47,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
                  style_dim=3, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
                  consistency_weight=1.0, consistency_radius="neighbors", consistency_rampup=0,
                  consistency_ramp="linear", balance_weight=5.0, mutual_information_weight=0.1, consistency_probe=1e-6,
-                 consistency_lr=2e-3, class_head_init_scale=0.01,
+                 consistency_lr=2e-3, consistency_warmup=0, class_head_init_scale=0.01,
                  reconstruction_lr=1e-3, regularization_lr=1e-3, optimizer="adam", learning_rate_drops=(),
                  learning_rate_decay=0.0, batch_size=250, max_iter=100,
                  precision="auto", device="auto", random_state=None, warm_start=False,
@@ -87,6 +87,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
     def predict(self, X):
         """Most probable cluster of each row."""
         return self.predict_proba(X).argmax(1)
+
+    def _training_fields(self, n_samples):
+        return {"consistency_warmup": self.consistency_warmup}
 
     @property
     def _categories(self):

@@ -47,6 +47,7 @@ class TrainingConfig:
     mutual_information_weight: float = 0.0
     consistency_probe: float = 1e-6
     consistency_lr: float | None = None  # None: the consistency and mutual information terms join reconstruction
+    consistency_warmup: int = 0  # first epochs of an "aae" run that train the consistency phase alone
     learning_rate_drops: tuple = ()
     learning_rate_decay: float = 0.0
 
@@ -422,7 +423,8 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
     :func:`epoch_batches`, each going through the phases ``unlabeled`` names, then the
     semi-supervised phase on a minibatch of ``X_labeled``. ``unlabeled`` is ``"aae"`` (the
     reconstruction and regularization phases, then :func:`consistency_phase` with a
-    ``config.consistency_lr``), ``"consistency"`` (:func:`consistency_phase` alone) or None (the
+    ``config.consistency_lr``), ``"consistency"`` (:func:`consistency_phase` alone, by the optimizer of
+    ``config.consistency_lr`` where there is one) or None (the
     labels-only baseline); ``X_labeled=None`` (clustering) skips the semi-supervised phase. ``radii``: a consistency
     radius for each row of ``X``, or None for ``config.consistency_radius``. Returns the mean loss
     of each phase run."""
@@ -453,8 +455,8 @@ def train_epoch(model, optimizers, X, X_labeled, labels, config, generator, unla
                     step_losses.append(consistency_phase(model, optimizers["consistency"], x, amp, config, generator,
                                                          radius))
         elif unlabeled == "consistency":  # on clean rows and with the optimizer the term has in the AAE
-            step_losses.append(consistency_phase(model, optimizers["reconstruction"], X[batch], amp, config,
-                                                 generator, radius))
+            optimizer = optimizers.get("consistency", optimizers["reconstruction"])
+            step_losses.append(consistency_phase(model, optimizer, X[batch], amp, config, generator, radius))
         if X_labeled is not None:
             with record_function("semi_supervised"):
                 labeled = torch.randint(len(X_labeled), (config.labeled_batch_size,), generator=generator,
@@ -474,7 +476,8 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
     """The whole training run: ``config.epochs`` epochs of :func:`train_epoch`, the learning rates
     following :func:`learning_rate_factor` and the consistency weight :func:`consistency_factor`;
     ``config.consistency_radius="neighbors"`` first finds each row's :func:`neighbor_radii`, ``"auto"``
-    the :func:`typical_radius` of ``X``. A run
+    the :func:`typical_radius` of ``X``. With ``unlabeled="aae"``, the first
+    ``config.consistency_warmup`` epochs run as ``unlabeled="consistency"``. A run
     resumes where ``history`` ends, given the model, ``optimizers`` and generator of that moment.
 
     Parameters
@@ -525,8 +528,9 @@ def train(model, X, config, generator, X_labeled=None, labels=None, unlabeled="a
                                                             config.learning_rate_decay))
         weight = config.consistency_weight * consistency_factor(epoch, config.consistency_rampup,
                                                                 config.consistency_ramp)
+        warming_up = unlabeled == "aae" and epoch < config.consistency_warmup
         losses = train_epoch(model, optimizers, X, X_labeled, labels, replace(config, consistency_weight=weight),
-                             generator, unlabeled=unlabeled, radii=radii)
+                             generator, unlabeled="consistency" if warming_up else unlabeled, radii=radii)
         if world_size() > 1:  # batch normalization's running averages: the first process's everywhere
             for buffer in model.buffers():
                 distributed.broadcast(buffer, 0)

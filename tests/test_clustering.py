@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from helpers import TINY
 from sklearn.base import clone
 from sklearn.cluster import KMeans
@@ -43,6 +44,16 @@ def test_fitted_attributes_describe_the_clustering(fitted, digits):
 def test_consistency_lr_none_puts_the_consistency_terms_back_into_the_reconstruction_phase(digits):
     model = tiny(max_iter=1, consistency_lr=None).fit(digits.X_train)
     assert set(model.history_[0]) == {"reconstruction", "discriminator", "generator", "seconds"}
+
+
+def test_consistency_warmup_epochs_train_the_class_head_alone(digits):
+    model = tiny(max_iter=1, consistency_warmup=1).fit(digits.X_train)
+    untrained = tiny(max_iter=1, consistency_warmup=1, consistency_weight=0, mutual_information_weight=0)
+    untrained = untrained.fit(digits.X_train).model_  # nothing to learn in the consistency phase: initial networks
+    assert list(model.history_[0]) == ["consistency", "seconds"]
+    for trained, initial in zip(model.model_.decoder.parameters(), untrained.decoder.parameters(), strict=True):
+        assert torch.equal(trained, initial)
+    assert not torch.equal(model.model_.class_head.weight, untrained.class_head.weight)
 
 
 def test_predict_proba_gives_soft_assignments_whose_argmax_is_predict(fitted, digits):
