@@ -87,10 +87,13 @@ def test_clusters_digits_by_content_nearly_as_well_as_kmeans(digits):
     assert aae > pixels - 0.1, (aae, pixels)
 
 
-@pytest.mark.parametrize("n_clusters", [0, 2.5, "3"])
-def test_bad_n_clusters_raises_value_error(digits, n_clusters):
-    with pytest.raises(ValueError, match="n_clusters"):
-        tiny(n_clusters=n_clusters).fit(digits.X_train)
+@pytest.mark.parametrize(("name", "value"), [("n_clusters", 0), ("n_clusters", 2.5), ("n_clusters", "3"),
+                                             ("consistency_warmup", -1), ("consistency_warmup", 1.5),
+                                             ("consistency_warmup", True)])
+def test_a_bad_clustering_parameter_is_a_one_line_value_error_naming_it(digits, name, value):
+    with pytest.raises(ValueError, match=f"^{name} must be .*, got ") as error:
+        tiny(**{name: value}).fit(digits.X_train)
+    assert "\n" not in str(error.value)
 
 
 def test_clone_pickle_and_model_file_keep_the_clustering(fitted, digits, tmp_path):
