@@ -131,7 +131,7 @@ of its mean (:func:`~ssaae.training.mutual_information_loss`), so that each row 
 category and every category is used. Not in the paper; 0 turns it off."""),
     "consistency_probe": Parameter(_real(0, low_open=True), "a float > 0", "float", """\
 Length of the random input change from which the consistency term's power iteration finds the
-most sensitive direction. The default, 1e-6, finds the direction at the row itself; a long one
+most sensitive direction. A short one (1e-6) finds the direction at the row itself; a long one
 (IMSAT's 10 on pixels in [-1, 1] is 5 on pixels in [0, 1]) the one that moves q(y|x) most at
 that distance."""),
     "consistency_lr": Parameter(lambda value: value is None or _LEARNING_RATE[0](value), "None or a float > 0",
@@ -140,10 +140,12 @@ None adds the consistency and mutual information terms to the reconstruction pha
 the decoder's gradient shapes q(y|x) too. A learning rate gives them a phase of their own after
 the regularization phase, on the clean rows, with its own optimizer over the encoder and class
 head: IMSAT's objective (Hu et al. 2017) trained beside the autoencoder, not mixed into it."""),
-    "consistency_warmup": Parameter(_integer(0), "an int >= 0", "int", """\
-Epochs at the start, counted in ``max_iter``, that train the phase of ``consistency_lr`` alone:
-IMSAT's objective, which needs many steps to settle the clusters, at about a third of an AAE
-epoch's time each; the autoencoder's phases join after them. 0 runs every phase from the start."""),
+    "consistency_warmup": Parameter(lambda value: _integer(0)(value) or (isinstance(value, float) and 0 <= value < 1),
+                                    "an int >= 0 or a float in [0, 1)", "int or float", """\
+Epochs at the start, counted in ``max_iter``, that train the phase of ``consistency_lr`` alone, as
+a number or (a float) as a share of ``max_iter`` rounded down: IMSAT's objective, which needs many
+steps to settle the clusters, at about a third of an AAE epoch's time each; the autoencoder's
+phases join after them and keep the clusters. 0 runs every phase from the start."""),
     "class_head_init_scale": Parameter(_real(0), "a float >= 0", "float", """\
 Factor on the initial weights and bias of the class head, the encoder's last layer before
 q(y|x) (PyTorch's default initialization at 1). Near 0, as in IMSAT, the first predictions are

@@ -1,5 +1,7 @@
 """``AAEClustering``: the unsupervised AAE of Makhzani et al. (2015) as a scikit-learn clusterer."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import ClusterMixin
 from sklearn.utils.validation import validate_data
@@ -18,7 +20,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
     the encoder and class head on IMSAT's objective (Hu et al. 2017): q(y|x) steady under the
     most sensitive input change of each row's own radius (``consistency_radius="neighbors"``),
     each row sure of its cluster and every cluster used (``mutual_information_weight``), with
-    batch normalization and a class head that starts near zero.
+    batch normalization and a class head that starts near zero. That phase trains alone for the
+    first epochs (``consistency_warmup``), where the clusters form; the autoencoder's phases then
+    join it and fit the decoder, the priors and the style code around them.
 
     Parameters
     ----------
@@ -46,10 +50,10 @@ class AAEClustering(ClusterMixin, BaseAAE):
     def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=3, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
                  consistency_weight=1.0, consistency_radius="neighbors", consistency_rampup=0,
-                 consistency_ramp="linear", balance_weight=5.0, mutual_information_weight=0.1, consistency_probe=1e-6,
-                 consistency_lr=2e-3, consistency_warmup=0, class_head_init_scale=0.01,
+                 consistency_ramp="linear", balance_weight=5.0, mutual_information_weight=0.1, consistency_probe=5.0,
+                 consistency_lr=2e-3, consistency_warmup=0.8, class_head_init_scale=0.01,
                  reconstruction_lr=1e-3, regularization_lr=1e-3, optimizer="adam", learning_rate_drops=(),
-                 learning_rate_decay=0.0, batch_size=250, max_iter=100,
+                 learning_rate_decay=0.0, batch_size=250, max_iter=25,
                  precision="auto", device="auto", random_state=None, warm_start=False,
                  checkpoint_path=None, checkpoint_every=1, verbose=False):
         self._store(locals())
@@ -89,7 +93,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
         return self.predict_proba(X).argmax(1)
 
     def _training_fields(self, n_samples):
-        return {"consistency_warmup": self.consistency_warmup}
+        warmup = self.consistency_warmup
+        return {"consistency_warmup": warmup if isinstance(warmup, Integral) else int(warmup * self.max_iter)}
 
     @property
     def _categories(self):

@@ -36,8 +36,8 @@ def test_fitted_attributes_describe_the_clustering(fitted, digits):
     assert set(fitted.labels_) <= set(range(4))
     assert fitted.n_features_in_ == 64
     assert len(fitted.history_) == fitted.n_iter_ == 3
-    # no semi-supervised phase; IMSAT's objective in a phase of its own
-    assert set(fitted.history_[0]) == {"reconstruction", "discriminator", "generator", "consistency", "seconds"}
+    # no semi-supervised phase; IMSAT's objective in a phase of its own (alone in the warm-up's epochs)
+    assert set(fitted.history_[-1]) == {"reconstruction", "discriminator", "generator", "consistency", "seconds"}
     np.testing.assert_array_equal(fitted.labels_, fitted.predict(digits.X_train))
 
 
@@ -54,6 +54,13 @@ def test_consistency_warmup_epochs_train_the_class_head_alone(digits):
     for trained, initial in zip(model.model_.decoder.parameters(), untrained.decoder.parameters(), strict=True):
         assert torch.equal(trained, initial)
     assert not torch.equal(model.model_.class_head.weight, untrained.class_head.weight)
+
+
+def test_a_float_consistency_warmup_is_a_share_of_max_iter_rounded_down(digits):
+    model = tiny(max_iter=4, consistency_warmup=0.8).fit(digits.X_train)  # 3.2 epochs: 3
+    phases = [list(record) for record in model.history_]
+    assert phases == [["consistency", "seconds"]] * 3 + [["reconstruction", "discriminator", "generator",
+                                                          "consistency", "seconds"]]
 
 
 def test_predict_proba_gives_soft_assignments_whose_argmax_is_predict(fitted, digits):
@@ -78,7 +85,8 @@ def test_clusters_digits_by_content_nearly_as_well_as_kmeans(digits):
     defaults were chosen on MNIST.
     In fp32: in bf16 this small model clusters digits a little worse (an open question)."""
     model = AAEClustering(n_clusters=10, hidden_layer_sizes=(256, 256), discriminator_layer_sizes=(128,),
-                          style_dim=5, balance_weight=0, consistency_weight=0, regularization_lr=2e-4, max_iter=200,
+                          style_dim=5, balance_weight=0, consistency_weight=0, consistency_warmup=0,
+                          regularization_lr=2e-4, max_iter=200,
                           precision="fp32", random_state=0).fit(digits.X_train)
     aae = normalized_mutual_info_score(digits.y_test, model.predict(digits.X_test))
     kmeans = KMeans(10, n_init=10, random_state=0).fit(digits.X_train)
@@ -88,8 +96,9 @@ def test_clusters_digits_by_content_nearly_as_well_as_kmeans(digits):
 
 
 @pytest.mark.parametrize(("name", "value"), [("n_clusters", 0), ("n_clusters", 2.5), ("n_clusters", "3"),
-                                             ("consistency_warmup", -1), ("consistency_warmup", 1.5),
-                                             ("consistency_warmup", True)])
+                                             ("consistency_warmup", -1), ("consistency_warmup", 1.0),
+                                             ("consistency_warmup", 1.5), ("consistency_warmup", True),
+                                             ("consistency_warmup", float("nan"))])
 def test_a_bad_clustering_parameter_is_a_one_line_value_error_naming_it(digits, name, value):
     with pytest.raises(ValueError, match=f"^{name} must be .*, got ") as error:
         tiny(**{name: value}).fit(digits.X_train)
@@ -109,7 +118,8 @@ def test_clone_pickle_and_model_file_keep_the_clustering(fitted, digits, tmp_pat
 def test_balance_weight_keeps_more_clusters_in_use(digits):
     def clusters_used(balance_weight):
         model = AAEClustering(n_clusters=16, hidden_layer_sizes=(128,), discriminator_layer_sizes=(64,), max_iter=40,
-                              consistency_weight=0, mutual_information_weight=0, balance_weight=balance_weight,
+                              consistency_weight=0, mutual_information_weight=0, consistency_warmup=0,
+                              balance_weight=balance_weight,
                               random_state=0).fit(digits.X_train)
         return len(set(model.predict(digits.X_val)))
 

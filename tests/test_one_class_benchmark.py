@@ -10,6 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from ssaae import AAEClustering
 from ssaae.bench.one_class import (
+    AAE_SETTINGS,
     EPOCHS,
     METHODS,
     RUNS_FILE,
@@ -43,7 +44,8 @@ def test_every_method_class_and_seed_is_a_row_of_runs_csv(finished_benchmark):
 @pytest.mark.parametrize("method", ["aae", "isolation-forest"])
 def test_a_run_trains_on_its_normal_class_alone_and_scores_auroc_with_it_as_positive(finished_benchmark, digits,
                                                                                      method):
-    model = (AAEClustering(random_state=1, **TINY) if method == "aae" else IsolationForest(random_state=1))
+    model = (AAEClustering(random_state=1, **TINY, **AAE_SETTINGS) if method == "aae"
+             else IsolationForest(random_state=1))
     model.fit(digits.X_train[digits.y_train == 3])
     expected = 100 * roc_auc_score(digits.y_test == 3, model.score_samples(digits.X_test))
     runs = pd.read_csv(finished_benchmark / "runs.csv").set_index(["method", "normal_class", "seed"])

@@ -46,7 +46,7 @@ RUNS_FILE = RunsFile("clustering", {
     "seconds": float, "finished_at": str,
 }, key=("dataset", "method", "clusters", "seed", "epochs"), optional=("matched_accuracy", "epochs"))
 
-EPOCHS = 10  # the AAE's unless told: 20 validated no better on MNIST (benchmarks/HISTORY.md)
+EPOCHS = AAEClustering().max_iter  # the AAE's unless told (benchmarks/HISTORY.md)
 METRICS = ("test_error", "validation_error", "normalized_mutual_info", "adjusted_rand_index", "matched_accuracy")
 
 METHODS = {
