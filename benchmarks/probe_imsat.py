@@ -21,6 +21,16 @@ from ssaae.networks import AAEConfig, AdversarialAutoencoder
 from ssaae.training import _step, epoch_batches, mutual_information_loss, neighbor_radii, virtual_adversarial_loss
 
 
+def nearest_rows(X, k=10, batch_size=1024):
+    """Indices of each row's ``k`` nearest other rows of ``X``."""
+    found = []
+    for rows in torch.arange(len(X)).split(batch_size):
+        distances = torch.cdist(X[rows], X)
+        distances[torch.arange(len(rows)), rows] = float("inf")
+        found.append(distances.topk(k, largest=False).indices)
+    return torch.cat(found)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clusters", type=int, default=10)
@@ -28,6 +38,8 @@ def main():
     parser.add_argument("--batch-size", type=int, default=250)
     parser.add_argument("--probe", type=float, default=1e-6, help="length of VAT's power-iteration probe")
     parser.add_argument("--hidden-init-scale", type=float, default=1.0, help="factor on the encoder's weights")
+    parser.add_argument("--neighbor-weight", type=float, default=0.0,
+                        help="weight of minus the log agreement of q(y|x) with a random one of its 10 nearest rows'")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir")
     args = parser.parse_args()
@@ -45,6 +57,7 @@ def main():
             if isinstance(layer, torch.nn.Linear):
                 layer.weight.mul_(args.hidden_init_scale)
     radii = neighbor_radii(X)
+    neighbors = nearest_rows(X) if args.neighbor_weight else None
     imsat = torch.optim.Adam(model.classifier_parameters(), lr=2e-3)
     start = time.perf_counter()
     for epoch in range(args.epochs):
@@ -53,7 +66,13 @@ def main():
         for batch in epoch_batches(len(X), args.batch_size, generator, X.device):
             x = X[batch]
             loss = virtual_adversarial_loss(model, x, radii[batch, None], generator, args.probe)
-            loss = loss + 0.1 * mutual_information_loss(model.encode(x)[0])
+            logits = model.encode(x)[0]
+            loss = loss + 0.1 * mutual_information_loss(logits)
+            if args.neighbor_weight:
+                pick = torch.randint(neighbors.shape[1], (len(batch),), generator=generator)
+                other = model.encode(X[neighbors[batch, pick]])[0]
+                agreement = (logits.softmax(1) * other.softmax(1)).sum(1)
+                loss = loss - args.neighbor_weight * agreement.clamp_min(1e-8).log().mean()
             _step(imsat, loss)
             total += float(loss.detach()) * len(batch) / len(X)
         model.eval()
