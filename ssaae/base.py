@@ -85,7 +85,13 @@ def _random_state(value):
 _LEARNING_RATE = (_real(0, low_open=True), "a float > 0", "float")
 
 PARAMETERS = {
-    "n_clusters": Parameter(_integer(1), "an int >= 1", "int", "Number of clusters, the size of the categorical code."),
+    "n_clusters": Parameter(_integer(1), "an int >= 1", "int", "Number of clusters."),
+    "overclustering": Parameter(_integer(1), "an int >= 1", "int", """\
+Categories of the categorical code per cluster. Above 1 the networks learn ``overclustering *
+n_clusters`` categories, each purer than a cluster could be, and after training the categories
+whose rows' q(y|x) overlap most join into ``n_clusters`` clusters (average-linkage agglomerative
+clustering of the cosine similarity of the categories' columns of q(y|x) over the training rows):
+the categories of one cluster hold one kind of row in several styles."""),
     "hidden_layer_sizes": Parameter(_sizes(False), "a non-empty tuple of ints >= 1", "tuple of int",
                                     "Hidden ReLU layers of the encoder (mirrored in the decoder)."),
     "discriminator_layer_sizes": Parameter(_sizes(False), "a non-empty tuple of ints >= 1", "tuple of int",
@@ -411,8 +417,16 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return encode_dataset(self.model_, self._batches(X))
 
     def _probabilities(self, X):
-        """q(y|x): probabilities of the categorical code, one column per category."""
-        return self._encode(X)[0].numpy()
+        """q(y|x): probabilities of the categorical code, one column per class or cluster."""
+        return self._merged(self._encode(X)[0]).numpy()
+
+    def _merged(self, probabilities):
+        """The categorical code's probabilities summed over each class's or cluster's categories."""
+        return probabilities
+
+    def _network_categories(self, index, rng):
+        """A category of the categorical code for each class or cluster of ``_categories[index]``."""
+        return index
 
     @property
     def _n_features_out(self):
@@ -427,7 +441,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, style_dim), or (n_samples, n_categories + style_dim)
         """
         probabilities, style = self._encode(X)
-        return (torch.cat([probabilities, style], dim=1) if self.transform_code == "full" else style).numpy()
+        return (torch.cat([self._merged(probabilities), style], dim=1) if self.transform_code == "full"
+                else style).numpy()
 
     def score_samples(self, X):
         """How typical each row is of the training rows, higher for more typical ones, as in
@@ -490,7 +505,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         style = np.asarray(style, dtype=np.float32)
         if style.shape != (n_samples, self.style_dim):
             raise ValueError(f"style must have shape ({n_samples}, {self.style_dim}), got {style.shape}")
-        return self._decode(index, torch.from_numpy(style)), categories[index]
+        return self._decode(self._network_categories(index, rng), torch.from_numpy(style)), categories[index]
 
     def _decode(self, index, style):
         self.model_.eval()

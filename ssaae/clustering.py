@@ -3,7 +3,9 @@
 from numbers import Integral
 
 import numpy as np
+import torch
 from sklearn.base import ClusterMixin
+from sklearn.cluster import AgglomerativeClustering
 from sklearn.utils.validation import validate_data
 
 from .base import BaseAAE, document_parameters
@@ -32,6 +34,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster of every training row.
+    category_clusters_ : ndarray of shape (n_clusters * overclustering,)
+        Cluster of every category of the categorical code.
     offset_ : float
         Tukey's lower fence of the training rows' ``score_samples``, first quartile minus 1.5
         times the interquartile range: where ``decision_function`` is 0.
@@ -47,7 +51,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
     (3, 10)
     """
 
-    def __init__(self, n_clusters=16, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
+    def __init__(self, n_clusters=16, overclustering=1, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=3, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
                  consistency_weight=1.0, consistency_radius="neighbors", consistency_rampup=0,
                  consistency_ramp="linear", balance_weight=5.0, mutual_information_weight=0.1, consistency_probe=5.0,
@@ -67,7 +71,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=np.float32)
-        self._fit_networks(X, int(self.n_clusters))
+        self._fit_networks(X, self.n_clusters * self.overclustering)
+        self.category_clusters_ = merge_categories(self._encode(X)[0].numpy(), self.n_clusters)
         self.labels_ = self.predict(X)
         first, third = np.percentile(self.score_samples(X), [25, 75])
         self.offset_ = float(first - 1.5 * (third - first))
@@ -92,6 +97,14 @@ class AAEClustering(ClusterMixin, BaseAAE):
         """Most probable cluster of each row."""
         return self.predict_proba(X).argmax(1)
 
+    def _merged(self, probabilities):
+        membership = np.eye(self.n_clusters, dtype=np.float32)[self.category_clusters_]
+        return probabilities @ torch.from_numpy(membership)
+
+    def _network_categories(self, index, rng):
+        members = [np.flatnonzero(self.category_clusters_ == cluster) for cluster in range(self.n_clusters)]
+        return np.array([rng.choice(members[cluster]) for cluster in index], dtype=int)
+
     def _training_fields(self, n_samples):
         warmup = self.consistency_warmup
         return {"consistency_warmup": warmup if isinstance(warmup, Integral) else int(warmup * self.max_iter)}
@@ -99,3 +112,20 @@ class AAEClustering(ClusterMixin, BaseAAE):
     @property
     def _categories(self):
         return np.arange(self.n_clusters)
+
+
+def merge_categories(probabilities, n_clusters):
+    """The cluster of each column of ``probabilities`` (q(y|x) of the training rows, one column per
+    category): average-linkage agglomerative clustering of the columns' cosine similarity, so that
+    categories sharing rows join. Each of the ``n_clusters`` clusters gets at least one category.
+
+    >>> merge_categories(np.array([[0.6, 0.4, 0.0], [0.5, 0.5, 0.0], [0.0, 0.1, 0.9]]), 2).tolist()
+    [0, 0, 1]
+    """
+    if probabilities.shape[1] == n_clusters:
+        return np.arange(n_clusters)
+    columns = probabilities.astype(np.float64)
+    shared = columns.T @ columns
+    norms = np.sqrt(np.diag(shared)) + np.finfo(np.float64).tiny
+    distance = 1 - shared / np.outer(norms, norms)
+    return AgglomerativeClustering(n_clusters, metric="precomputed", linkage="average").fit_predict(distance)

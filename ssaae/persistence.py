@@ -32,7 +32,7 @@ FITTED = {"model_": dict, "feature_mean_": np.ndarray, "feature_scale_": np.ndar
 FITTED_BY_ESTIMATOR = {
     "SemiSupervisedAAEClassifier": {"classes_": np.ndarray, "transduction_": np.ndarray,
                                     "label_distributions_": np.ndarray},
-    "AAEClustering": {"labels_": np.ndarray, "offset_": float},
+    "AAEClustering": {"labels_": np.ndarray, "offset_": float, "category_clusters_": np.ndarray},
 }
 ARRAY = "ssaae.ndarray"  # the key that marks a dict standing for a numpy array
 _PLAIN_TYPES = (str, bytes, bool, int, float, complex, type(None), torch.Tensor)

@@ -12,6 +12,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ssaae import AAEClustering, load_model, save_model
+from ssaae.clustering import merge_categories
 
 
 def tiny(**params):
@@ -95,7 +96,49 @@ def test_clusters_digits_by_content_nearly_as_well_as_kmeans(digits):
     assert aae > pixels - 0.1, (aae, pixels)
 
 
-@pytest.mark.parametrize(("name", "value"), [("n_clusters", 0), ("n_clusters", 2.5), ("n_clusters", "3"),
+@pytest.fixture(scope="module")
+def overclustered(digits):
+    return tiny(overclustering=3).fit(digits.X_train)
+
+
+def test_overclustering_learns_more_categories_and_merges_them_into_the_clusters(overclustered, digits):
+    assert overclustered.model_.config.n_classes == 12
+    assert sorted(set(overclustered.category_clusters_)) == [0, 1, 2, 3]  # every cluster has a category
+    raw = overclustered._encode(digits.X_test)[0].numpy()
+    merged = overclustered.predict_proba(digits.X_test)
+    assert merged.shape == (len(digits.X_test), 4)
+    for cluster in range(4):  # a cluster's probability is its categories' sum
+        np.testing.assert_allclose(merged[:, cluster], raw[:, overclustered.category_clusters_ == cluster].sum(1),
+                                   rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(merged.argmax(1), overclustered.predict(digits.X_test))
+    assert overclustered.set_params(transform_code="full").transform(digits.X_test).shape == (len(digits.X_test), 6)
+    overclustered.set_params(transform_code="style")
+
+
+def test_overclustering_samples_a_cluster_from_its_own_categories(overclustered):
+    _, clusters = overclustered.sample(5, y=2)
+    assert (clusters == 2).all()
+    with torch.no_grad():  # as sample decodes
+        own, others = (overclustered._decode(categories, torch.zeros(len(categories), 2)) for categories in
+                       (np.flatnonzero(overclustered.category_clusters_ == 2),
+                        np.flatnonzero(overclustered.category_clusters_ != 2)))
+    zero_style, _ = overclustered.sample(20, y=2, style=np.zeros((20, 2)))
+    for row in zero_style:  # each the decoding of one of cluster 2's categories, none of another's
+        assert np.abs(own - row).max(1).min() < 1e-4
+        assert np.abs(others - row).max(1).min() > 1e-4
+
+
+def test_merge_categories_joins_the_categories_that_share_rows():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(3, size=300)
+    category = 2 * truth + rng.integers(2, size=300)  # each true group split in two categories
+    probabilities = np.eye(6)[category] * 0.8 + 0.2 * np.eye(6)[category ^ 1]  # mass leaks to the sibling only
+    clusters = merge_categories(probabilities, 3)
+    assert len(set(clusters)) == 3
+    assert clusters[0] == clusters[1] and clusters[2] == clusters[3] and clusters[4] == clusters[5]
+
+
+@pytest.mark.parametrize(("name", "value"), [("n_clusters", 0), ("overclustering", 0), ("overclustering", 1.5), ("n_clusters", 2.5), ("n_clusters", "3"),
                                              ("consistency_warmup", -1), ("consistency_warmup", 1.0),
                                              ("consistency_warmup", 1.5), ("consistency_warmup", True),
                                              ("consistency_warmup", float("nan"))])
@@ -113,6 +156,13 @@ def test_clone_pickle_and_model_file_keep_the_clustering(fitted, digits, tmp_pat
     for other in (unpickled, loaded):
         assert type(other) is AAEClustering
         np.testing.assert_array_equal(other.predict_proba(digits.X_test), fitted.predict_proba(digits.X_test))
+
+
+def test_model_file_keeps_the_merge_of_the_categories(overclustered, digits, tmp_path):
+    save_model(overclustered, tmp_path / "clusters.pt")
+    loaded = load_model(tmp_path / "clusters.pt")
+    np.testing.assert_array_equal(loaded.category_clusters_, overclustered.category_clusters_)
+    np.testing.assert_array_equal(loaded.predict_proba(digits.X_test), overclustered.predict_proba(digits.X_test))
 
 
 def test_balance_weight_keeps_more_clusters_in_use(digits):
