@@ -24,7 +24,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
     each row sure of its cluster and every cluster used (``mutual_information_weight``), with
     batch normalization and a class head that starts near zero. That phase trains alone for the
     first epochs (``consistency_warmup``), where the clusters form; the autoencoder's phases then
-    join it and fit the decoder, the priors and the style code around them.
+    join it and fit the decoder, the priors and the style code around them. With
+    ``overclustering`` above 1 the networks learn several categories per cluster, finer and purer
+    than the clusters, and the categories that share rows join into the clusters after training.
 
     Parameters
     ----------
