@@ -33,4 +33,6 @@ run batch-250 "${earlier[@]}" --param=batch_size=250 "$@"
 # the consistency phase alone for the first 80% of the epochs; VAT's probe at IMSAT's length
 run warmup "${earlier[@]}" --param=consistency_warmup=0.8 "$@"
 run long-probe "${earlier[@]}" --param=consistency_probe=5.0 "$@"
+# three categories per cluster, joined after training
+run overclustering "${earlier[@]}" --param=overclustering=3 "$@"
 run defaults "$@"
