@@ -206,7 +206,7 @@ BAD_VALUES = {
 
 
 def test_every_parameter_has_bad_values_to_test():
-    assert set(BAD_VALUES) | {"n_clusters", "consistency_warmup"} == set(PARAMETERS)  # the clusterer's own: test_clustering.py
+    assert set(BAD_VALUES) | {"n_clusters", "overclustering", "consistency_warmup"} == set(PARAMETERS)  # the clusterer's own: test_clustering.py
 
 
 @pytest.mark.parametrize(("name", "value"), [(name, value) for name, values in BAD_VALUES.items() for value in values])
