@@ -74,8 +74,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
         self._validate_params()
         X = validate_data(self, X, dtype=np.float32)
         self._fit_networks(X, self.n_clusters * self.overclustering)
-        self.category_clusters_ = merge_categories(self._encode(X)[0].numpy(), self.n_clusters)
-        self.labels_ = self.predict(X)
+        probabilities = self._encode(X)[0]
+        self.category_clusters_ = merge_categories(probabilities.numpy(), self.n_clusters)
+        self.labels_ = self._merged(probabilities).numpy().argmax(1)  # predict(X) without encoding X again
         first, third = np.percentile(self.score_samples(X), [25, 75])
         self.offset_ = float(first - 1.5 * (third - first))
         return self
