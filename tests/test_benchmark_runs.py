@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import ssaae
+from ssaae import training
 from ssaae.bench import runs as bench_runs
-from ssaae.bench.runs import RunsFile, _git_revision, check_settings, locked, write_results
+from ssaae.bench.runs import RunsFile, _git_revision, check_settings, estimator_settings, locked, write_results
 
 RUNS = RunsFile("demo", {"method": str, "error": float, "extra": float, "finished_at": str}, key=("method",),
                 optional=("extra",))
@@ -130,3 +131,12 @@ def test_machine_description_names_the_gpu_that_auto_device_trains_on(monkeypatc
     monkeypatch.setattr(bench_runs.torch.cuda, "is_available", lambda: available)
     monkeypatch.setattr(bench_runs.torch.cuda, "get_device_name", lambda: "Fake H200")
     assert bench_runs.machine_description().endswith(ending)
+
+
+def test_a_folder_of_auto_precision_runs_from_a_bf16_machine_is_not_resumed_on_an_fp32_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "native_bf16", lambda device: True)
+    check_settings(tmp_path, {"aae": estimator_settings(ssaae.AAEClustering(device="cpu"))}, finished_methods=set())
+    monkeypatch.setattr(training, "native_bf16", lambda device: False)
+    with pytest.raises(ValueError, match="has aae runs with precision='bf16', not 'fp32'"):
+        check_settings(tmp_path, {"aae": estimator_settings(ssaae.AAEClustering(device="cpu"))},
+                       finished_methods={"aae"})

@@ -28,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..files import atomic_write
-from ..training import native_bf16
+from ..training import native_bf16, resolve_device, resolve_precision
 
 
 @dataclass(frozen=True)
@@ -184,15 +184,22 @@ _NOT_SETTINGS = {"max_iter", "n_clusters", "random_state", "device", "verbose"}
 
 
 def estimator_settings(estimator):
-    """The parameters of a scikit-learn estimator that change what it computes, as strings.
+    """The parameters of a scikit-learn estimator that change what it computes, as strings; an
+    ``"auto"`` precision as what it is on this machine, so that a folder resumed on a machine with
+    other hardware does not mix bf16 and fp32 runs.
 
     Examples
     --------
     >>> from sklearn.cluster import KMeans
     >>> estimator_settings(KMeans(3, n_init=2, random_state=0, verbose=1))["n_init"]
     '2'
+    >>> from ssaae import AAEClustering
+    >>> estimator_settings(AAEClustering(precision="fp32"))["precision"]
+    "'fp32'"
     """
     params = estimator.get_params(deep=False)
+    if "precision" in params:
+        params["precision"] = resolve_precision(params["precision"], resolve_device(params.get("device", "auto")))
     return {name: repr(value) for name, value in sorted(params.items()) if name not in _NOT_SETTINGS}
 
 
