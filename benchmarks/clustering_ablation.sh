@@ -16,7 +16,7 @@ shift 2
 earlier=(--param=consistency_lr=None --param=consistency_weight=150.0 --param=mutual_information_weight=0.0
          --param=consistency_rampup=3 --param=consistency_radius=2.0 --param=batch_norm=False
          --param=class_head_init_scale=1.0 --param=batch_size=100 --param=consistency_probe=1e-6
-         --param=consistency_warmup=0)
+         --param=consistency_warmup=0 --param=overclustering=1)
 run() {
     local name=$1
     shift
@@ -33,6 +33,6 @@ run batch-250 "${earlier[@]}" --param=batch_size=250 "$@"
 # the consistency phase alone for the first 80% of the epochs; VAT's probe at IMSAT's length
 run warmup "${earlier[@]}" --param=consistency_warmup=0.8 "$@"
 run long-probe "${earlier[@]}" --param=consistency_probe=5.0 "$@"
-# three categories per cluster, joined after training
+# three categories per cluster, joined after training (the defaults' "auto" up to 16 clusters)
 run overclustering "${earlier[@]}" --param=overclustering=3 "$@"
 run defaults "$@"

@@ -24,9 +24,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
     each row sure of its cluster and every cluster used (``mutual_information_weight``), with
     batch normalization and a class head that starts near zero. That phase trains alone for the
     first epochs (``consistency_warmup``), where the clusters form; the autoencoder's phases then
-    join it and fit the decoder, the priors and the style code around them. With
-    ``overclustering`` above 1 the networks learn several categories per cluster, finer and purer
-    than the clusters, and the categories that share rows join into the clusters after training.
+    join it and fit the decoder, the priors and the style code around them. The networks learn
+    ``overclustering`` categories per cluster, finer and purer than the clusters, and the
+    categories that share rows join into the clusters after training.
 
     Parameters
     ----------
@@ -36,8 +36,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster of every training row.
-    category_clusters_ : ndarray of shape (n_clusters * overclustering,)
-        Cluster of every category of the categorical code.
+    category_clusters_ : ndarray of shape (n_categories,)
+        Cluster of every category of the categorical code (``n_clusters`` times the categories per
+        cluster, ``overclustering``).
     offset_ : float
         Tukey's lower fence of the training rows' ``score_samples``, first quartile minus 1.5
         times the interquartile range: where ``decision_function`` is 0.
@@ -53,7 +54,7 @@ class AAEClustering(ClusterMixin, BaseAAE):
     (3, 10)
     """
 
-    def __init__(self, n_clusters=16, overclustering=1, hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
+    def __init__(self, n_clusters=16, overclustering="auto", hidden_layer_sizes=(1000, 1000), discriminator_layer_sizes=(1000, 1000),
                  style_dim=3, transform_code="style", reconstruction_loss="auto", input_noise=0.3, batch_norm=True,
                  consistency_weight=1.0, consistency_radius="neighbors", consistency_rampup=0,
                  consistency_ramp="linear", balance_weight=5.0, mutual_information_weight=0.1, consistency_probe=5.0,
@@ -73,7 +74,8 @@ class AAEClustering(ClusterMixin, BaseAAE):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=np.float32)
-        self._fit_networks(X, self.n_clusters * self.overclustering)
+        per_cluster = self.overclustering if self.overclustering != "auto" else 3 if self.n_clusters <= 16 else 1
+        self._fit_networks(X, self.n_clusters * per_cluster)
         probabilities = self._encode(X)[0]
         self.category_clusters_ = merge_categories(probabilities.numpy(), self.n_clusters)
         self.labels_ = self._merged(probabilities).numpy().argmax(1)  # predict(X) without encoding X again

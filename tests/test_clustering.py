@@ -86,7 +86,7 @@ def test_clusters_digits_by_content_nearly_as_well_as_kmeans(digits):
     defaults were chosen on MNIST.
     In fp32: in bf16 this small model clusters digits a little worse (an open question)."""
     model = AAEClustering(n_clusters=10, hidden_layer_sizes=(256, 256), discriminator_layer_sizes=(128,),
-                          style_dim=5, balance_weight=0, consistency_weight=0, consistency_warmup=0,
+                          style_dim=5, overclustering=1, balance_weight=0, consistency_weight=0, consistency_warmup=0,
                           regularization_lr=2e-4, max_iter=200,
                           precision="fp32", random_state=0).fit(digits.X_train)
     aae = normalized_mutual_info_score(digits.y_test, model.predict(digits.X_test))
@@ -128,6 +128,12 @@ def test_overclustering_samples_a_cluster_from_its_own_categories(overclustered)
         assert np.abs(others - row).max(1).min() > 1e-4
 
 
+@pytest.mark.parametrize("n_clusters, categories", [(16, 48), (17, 17)])
+def test_auto_overclustering_learns_three_categories_per_cluster_up_to_16_clusters(digits, n_clusters, categories):
+    model = tiny(n_clusters=n_clusters, max_iter=1).fit(digits.X_train)
+    assert model.model_.config.n_classes == categories and len(model.category_clusters_) == categories
+
+
 def test_merge_categories_joins_the_categories_that_share_rows():
     rng = np.random.default_rng(0)
     truth = rng.integers(3, size=300)
@@ -138,7 +144,7 @@ def test_merge_categories_joins_the_categories_that_share_rows():
     assert clusters[0] == clusters[1] and clusters[2] == clusters[3] and clusters[4] == clusters[5]
 
 
-@pytest.mark.parametrize(("name", "value"), [("n_clusters", 0), ("overclustering", 0), ("overclustering", 1.5), ("n_clusters", 2.5), ("n_clusters", "3"),
+@pytest.mark.parametrize(("name", "value"), [("n_clusters", 0), ("overclustering", 0), ("overclustering", 1.5), ("overclustering", "three"), ("n_clusters", 2.5), ("n_clusters", "3"),
                                              ("consistency_warmup", -1), ("consistency_warmup", 1.0),
                                              ("consistency_warmup", 1.5), ("consistency_warmup", True),
                                              ("consistency_warmup", float("nan"))])
@@ -167,7 +173,8 @@ def test_model_file_keeps_the_merge_of_the_categories(overclustered, digits, tmp
 
 def test_balance_weight_keeps_more_clusters_in_use(digits):
     def clusters_used(balance_weight):
-        model = AAEClustering(n_clusters=16, hidden_layer_sizes=(128,), discriminator_layer_sizes=(64,), max_iter=40,
+        model = AAEClustering(n_clusters=16, overclustering=1, hidden_layer_sizes=(128,), discriminator_layer_sizes=(64,),
+                              max_iter=40,
                               consistency_weight=0, mutual_information_weight=0, consistency_warmup=0,
                               balance_weight=balance_weight,
                               random_state=0).fit(digits.X_train)
@@ -178,7 +185,7 @@ def test_balance_weight_keeps_more_clusters_in_use(digits):
 
 @pytest.mark.parametrize("scale, uniform", [(0.0, True), (1.0, False)])
 def test_class_head_init_scale_near_zero_starts_every_row_near_uniform(digits, scale, uniform):
-    model = tiny(n_clusters=10, class_head_init_scale=scale, max_iter=1, reconstruction_lr=1e-12,
+    model = tiny(n_clusters=10, overclustering=1, class_head_init_scale=scale, max_iter=1, reconstruction_lr=1e-12,
                  regularization_lr=1e-12, consistency_weight=0).fit(digits.X_train)
     spread = np.abs(model.predict_proba(digits.X_test) - 0.1).max()
     assert (spread < 1e-3) == uniform, spread
