@@ -140,3 +140,10 @@ def test_a_folder_of_auto_precision_runs_from_a_bf16_machine_is_not_resumed_on_a
     with pytest.raises(ValueError, match="has aae runs with precision='bf16', not 'fp32'"):
         check_settings(tmp_path, {"aae": estimator_settings(ssaae.AAEClustering(device="cpu"))},
                        finished_methods={"aae"})
+
+
+def test_a_folder_recorded_before_the_precision_was_resolved_resumes_and_records_it(tmp_path):
+    check_settings(tmp_path, {"aae": {"precision": "'auto'"}}, finished_methods=set())
+    check_settings(tmp_path, {"aae": {"precision": "'bf16'"}}, finished_methods={"aae"})
+    with pytest.raises(ValueError, match="has aae runs with precision='bf16', not 'fp32'"):
+        check_settings(tmp_path, {"aae": {"precision": "'fp32'"}}, finished_methods={"aae"})
