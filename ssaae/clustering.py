@@ -74,7 +74,9 @@ class AAEClustering(ClusterMixin, BaseAAE):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=np.float32)
-        per_cluster = self.overclustering if self.overclustering != "auto" else 3 if self.n_clusters <= 16 else 1
+        per_cluster = self.overclustering
+        if per_cluster == "auto":
+            per_cluster = 3 if self.n_clusters <= 16 else 1
         self._fit_networks(X, self.n_clusters * per_cluster)
         probabilities = self._encode(X)[0]
         self.category_clusters_ = merge_categories(probabilities.numpy(), self.n_clusters)
