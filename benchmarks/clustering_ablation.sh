@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The clustering ablation of issue 27: AAEClustering's defaults, and the defaults with each of their
 # parts taken out (set to its value in the earlier defaults), each in its own folder PREFIX-VARIANT
-# (validation error in its results.md), then the table of them all in PREFIX.md. The earlier defaults themselves, none of the parts, are
+# (validation error in its results.md). The earlier defaults themselves, none of the parts, are
 # benchmarks/results/mnist-ablation-imsat-earlier-defaults (10 epochs). Several copies of the
 # command may run at once: they share the runs (see ssaae/bench/runs.py).
 #
@@ -33,5 +33,5 @@ run no-batch-norm --param=batch_norm=False "$@"
 run no-class-head-init --param=class_head_init_scale=1.0 "$@"
 run short-probe --param=consistency_probe=1e-6 "$@"
 run batch-100 --param=batch_size=100 "$@"
-# the table of every variant, a row each
+# the table of every variant, a row each, in PREFIX.md
 python "$(dirname "$0")/ablation_table.py" "$prefix"-* > "$prefix.md"
