@@ -11,15 +11,16 @@ from pathlib import Path
 from ssaae.bench.clustering import summarize
 from ssaae.bench.tables import metric_cell
 
-COLUMNS = {"validation_error": "validation error, %", "test_error": "test error, %", "normalized_mutual_info": "NMI"}
+COLUMNS = {"validation_error": ("validation error, %", 2), "test_error": ("test error, %", 2),
+           "normalized_mutual_info": ("NMI", 3)}  # metric: (heading, decimals)
 
 
 def main(folders):
-    print("| folder | method | clusters | " + " | ".join(COLUMNS.values()) + " | epochs | minutes a run |")
+    print("| folder | method | clusters | " + " | ".join(heading for heading, _ in COLUMNS.values()) + " | epochs | minutes a run |")
     print("| --- | --- | --- |" + " --- |" * len(COLUMNS) + " --- | --- |")
     for folder in map(Path, folders):
         for record in summarize(folder / "runs.csv").to_dict("records"):
-            cells = [metric_cell(metric, 3 if metric == "normalized_mutual_info" else 2)(record) for metric in COLUMNS]
+            cells = [metric_cell(metric, decimals)(record) for metric, (_, decimals) in COLUMNS.items()]
             print(f"| {folder.name} | {record['method']} | {record['clusters']} | " + " | ".join(cells)
                   + f" | {record['epochs']} | {record['minutes_mean']:.1f} |")
 
