@@ -171,14 +171,11 @@ def test_each_run_is_appended_and_summarized_as_soon_as_it_finishes(monkeypatch,
 
 # resuming
 
-def test_rerunning_trains_nothing_when_every_run_is_in_runs_csv(finished_benchmark, fits, tmp_path):
-    out = shutil.copytree(finished_benchmark, tmp_path / "copy")
-    before = (out / "runs.csv").read_bytes()
-    (out / "results.md").write_text("written with the runs' versions\n")
-    run_benchmark("digits", clusters=(10, 12), seeds=2, out_dir=out, aae_params=TINY, progress=False)
+def test_rerunning_trains_nothing_when_every_run_is_in_runs_csv(finished_benchmark, fits):
+    before = (finished_benchmark / "runs.csv").read_bytes()
+    run_benchmark("digits", clusters=(10, 12), seeds=2, out_dir=finished_benchmark, aae_params=TINY, progress=False)
     assert fits == []
-    assert (out / "runs.csv").read_bytes() == before
-    assert (out / "results.md").read_text() == "written with the runs' versions\n"
+    assert (finished_benchmark / "runs.csv").read_bytes() == before
 
 
 def test_a_killed_benchmark_redoes_only_the_runs_it_had_not_finished(finished_benchmark, fits, tmp_path):

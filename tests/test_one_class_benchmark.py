@@ -1,8 +1,6 @@
 """Specification of the one-class benchmark: its runs and scores, the mean over the classes,
 results.md and `ssaae bench one-class`."""
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,12 +73,9 @@ def test_a_class_the_data_set_lacks_is_an_error_before_anything_is_written(tmp_p
     assert not (tmp_path / "out").exists()
 
 
-def test_rerunning_trains_nothing_when_every_run_is_in_runs_csv(finished_benchmark, monkeypatch, tmp_path):
+def test_rerunning_trains_nothing_when_every_run_is_in_runs_csv(finished_benchmark, monkeypatch):
     monkeypatch.setattr("ssaae.bench.one_class._train_and_score", lambda *args: pytest.fail("trained again"))
-    out = shutil.copytree(finished_benchmark, tmp_path / "copy")
-    (out / "results.md").write_text("written with the runs' versions\n")
-    run_benchmark("digits", classes=(0, 3), seeds=2, out_dir=out, aae_params=TINY, progress=False)
-    assert (out / "results.md").read_text() == "written with the runs' versions\n"
+    run_benchmark("digits", classes=(0, 3), seeds=2, out_dir=finished_benchmark, aae_params=TINY, progress=False)
 
 
 def test_the_mean_over_the_classes_counts_a_seed_once_it_has_every_class(tmp_path):

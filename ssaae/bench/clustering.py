@@ -218,8 +218,7 @@ def run_benchmark(dataset="mnist", clusters=(16, 30), seeds=5, methods=tuple(MET
             if unfinished(job, n_clusters, seed, finished)]
     check_settings(out_dir, {name: estimator_settings(aae) for name in methods if name in _JOBS["aae"]},
                    finished_methods={run[1] for run in finished})
-    if jobs:  # a rerun with nothing to do leaves results.md to the runs' own versions
-        write_summary(out_dir, command)
+    write_summary(out_dir, command)
     with tqdm(jobs, desc=f"{data.name} clustering runs", unit="run", disable=not progress) as bar:
         for job, n_clusters, seed in bar:
             with run_lock(out_dir, data.name, job, n_clusters, seed, budgets[job]) as held:

@@ -233,8 +233,7 @@ def run_benchmark(dataset, labels=(100, 1000), seeds=5, methods=tuple(METHODS), 
 
     check_settings(out_dir, {name: estimator_settings(estimator) for name, estimator in estimators.items()},
                    finished_methods={run[1] for run in finished})
-    if pending:  # a rerun with nothing to do leaves results.md to the runs' own versions
-        write_summary(out_dir, command)
+    write_summary(out_dir, command)
 
     def run_one(run):
         _, name, n_labels, seed, _ = run

@@ -135,8 +135,7 @@ def run_benchmark(dataset="mnist", classes=(), seeds=5, methods=tuple(METHODS), 
     pending = [run for run in runs if run not in finished]
     check_settings(out_dir, {name: estimator_settings(METHODS[name](None, aae_params)) for name in methods},
                    finished_methods={run[1] for run in finished})
-    if pending:  # a rerun with nothing to do leaves results.md to the runs' own versions
-        write_summary(out_dir, command)
+    write_summary(out_dir, command)
     run_each(out_dir, RUNS_FILE, pending,
              lambda run: _train_and_score(METHODS[run[1]](run[3], aae_params), data, run[2]),
              lambda run: f"{run[1]}, class {run[2]}, seed {run[3]}", lambda: write_summary(out_dir, command),
